@@ -1,0 +1,117 @@
+"""Generation speed: the reference demo's loop against patentrnn, in one process.
+
+The reference (2018) generated each word by calling Keras ``model.predict`` on the
+whole, ever-growing seed and drew the word with float64 log/exp over the
+vocabulary. That loop is re-implemented here faithfully, on the same weights as
+patentrnn's numpy runtime, and both write 100 words after a 50-word seed.
+
+    python benchmarks/generation_speed.py [--model NAME] [--reference-runs 5] [--runs 200]
+
+Prints medians and ratios. This machine is noisy: trust the medians and the ratios,
+which compare runs made side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def reference_generate(model, seed_ids: list[int], words: int, diversity: float, rng) -> list[int]:
+    """The reference's loop: predict on the whole sequence for every new word."""
+    from patentrnn.sampling import reference_sample
+
+    ids = list(seed_ids)
+    for _ in range(words):
+        logits = model.predict(np.array([ids]), verbose=0)[0]
+        probabilities = np.exp(logits - logits.max())
+        probabilities /= probabilities.sum()
+        ids.append(reference_sample(probabilities, diversity, rng))
+    return ids[len(seed_ids) :]
+
+
+def median_ms(function, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--reference-runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args(argv)
+
+    import patentrnn
+    from patentrnn.bundle import load_bundle
+    from patentrnn.corpus import load_corpus, split_abstracts
+    from patentrnn.model import build_model, set_named_weights
+    from patentrnn.sampling import Sampler, SamplingConfig, reference_sample
+
+    generator = patentrnn.load(args.model)
+    bundle = load_bundle(generator.name)
+    abstract = next(a for a in split_abstracts(load_corpus(bundle.card["corpus"]["name"]).abstracts).test
+                    if len(bundle.vocabulary.tokenize(a)) >= 50)  # fmt: skip
+    seed_words = bundle.vocabulary.tokenize(abstract)[:50]
+    seed_text = " ".join(seed_words)
+    seed_ids = bundle.vocabulary.encode_words(seed_words)
+    print(f"model {bundle.name}: vocabulary {len(bundle.vocabulary):,}, {bundle.config}")
+    print(f"seed: {len(seed_words)} words of a test abstract; diversity 0.8; 100 words\n")
+
+    # --- the reference loop, with Keras, on the same weights -------------------------
+    import keras
+
+    model = build_model(bundle.config, last_only=True)
+    set_named_weights(model, bundle.weights)
+    rng = np.random.default_rng(0)
+    reference_generate(model, seed_ids, 5, 0.8, rng)  # warm up tracing
+    reference_ms = median_ms(lambda: reference_generate(model, seed_ids, 100, 0.8, rng), args.reference_runs)
+
+    # --- patentrnn -----------------------------------------------------------------------
+    generator.generate(seed_text, words=100, rng_seed=0)  # warm up
+    ours_ms = median_ms(lambda: generator.generate(seed_text, words=100, diversity=0.8), args.runs)
+
+    print(f"{'':34}{'median ms / 100 words':>22}{'ms / word':>12}")
+    print(f"{'reference (Keras predict loop)':34}{reference_ms:>22.1f}{reference_ms / 100:>12.3f}")
+    print(f"{'patentrnn (numpy runtime)':34}{ours_ms:>22.2f}{ours_ms / 100:>12.4f}")
+    print(f"speed-up: {reference_ms / ours_ms:,.0f}x  (target >= 400x and <= 10 ms for 100 words)\n")
+
+    # --- where the time goes: one step of each part --------------------------------------
+    runtime, sampler = generator.runtime, Sampler(len(bundle.vocabulary), banned=(0, 1))
+    state, logits = runtime.read(seed_ids)
+    probabilities = np.exp(logits.astype(np.float64) - logits.max())
+    probabilities /= probabilities.sum()
+    config = SamplingConfig(0.8)
+    parts = {
+        "reference draw (float64 log/exp, multinomial)": lambda: reference_sample(probabilities, 0.8, rng),
+        "patentrnn draw + probability + top-5": lambda: sampler.choose(logits, config, rng),
+        "numpy LSTM step + output layer": lambda: runtime.step(state, 5),
+    }
+    for name, function in parts.items():
+        print(f"{name:48}{median_ms(lambda f=function: [f() for _ in range(100)], 21) * 10:>8.1f} us")
+
+    # --- cost grows linearly with the number of words ------------------------------------
+    print(f"\n{'words':>8}{'median ms':>12}{'ms / word':>12}")
+    for words in (10, 100, 1000, 5000):
+        runs = max(3, min(args.runs, 20_000 // words))
+        ms = median_ms(lambda w=words: generator.generate(seed_text, words=w, diversity=0.8), runs)
+        print(f"{words:>8}{ms:>12.2f}{ms / words:>12.4f}")
+    print(
+        f"\nkeras {keras.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

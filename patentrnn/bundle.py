@@ -1,0 +1,189 @@
+"""Model bundles: a directory per model under ``models/``.
+
+    models/<name>/
+        config.json   architecture (ModelConfig) and tokenizer settings
+        vocab.json    the vocabulary, id order
+        weights.npz   named float16 arrays, "layer/weight" (see model.named_weights)
+        card.json     corpus and its sha256, split, metrics, training time, versions
+
+Loading a bundle needs numpy only; ``keras_model`` rebuilds the Keras network.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from .model import ModelConfig
+from .vocabulary import Vocabulary
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+MODELS_ENV = "PATENTRNN_MODELS"
+DEFAULT_MODEL = "neural-network-lstm"
+FORMAT_VERSION = 1
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+FILES = ("config.json", "vocab.json", "weights.npz", "card.json")
+
+
+class BundleError(ValueError):
+    """A bundle is missing, misnamed or corrupt."""
+
+
+def models_dir(override: str | os.PathLike | None = None) -> Path:
+    """``override``, else ``$PATENTRNN_MODELS``, else the repository's ``models/``."""
+    return Path(override or os.environ.get(MODELS_ENV) or PROJECT_ROOT / "models")
+
+
+def check_name(name: str) -> str:
+    """A bundle name is a plain directory name: letters, digits, ``. _ -``; no paths."""
+    if not isinstance(name, str) or not _NAME.match(name) or name in (".", ".."):
+        raise BundleError(f"invalid model name {str(name)[:80]!r}: use letters, digits, '.', '_' and '-' (no paths)")
+    return name
+
+
+@dataclass
+class Bundle:
+    name: str
+    path: Path
+    config: ModelConfig
+    vocabulary: Vocabulary
+    weights: dict  # name -> array, float16 as stored (users cast: the runtime keeps float32 copies)
+    card: dict
+
+    @property
+    def test_metrics(self) -> dict:
+        return self.card.get("metrics", {}).get("test", {})
+
+
+def _versions() -> dict:
+    versions = {"python": sys.version.split()[0], "numpy": np.__version__}
+    for package in ("patentrnn", "keras", "tensorflow-cpu", "tensorflow"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def save_bundle(
+    name: str,
+    config: ModelConfig,
+    vocabulary: Vocabulary,
+    weights: dict,
+    card: dict,
+    directory: str | os.PathLike | None = None,
+) -> Path:
+    """Write a bundle atomically: into a temporary directory, then renamed into place."""
+    check_name(name)
+    root = models_dir(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / name
+    card = {
+        **card,
+        "format_version": FORMAT_VERSION,
+        "weights_dtype": "float16",
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "versions": _versions(),
+    }
+    model_json = {
+        "format_version": FORMAT_VERSION,
+        "model": config.to_dict(),
+        "tokenizer": {"level": "word", "lower": False, "filters": vocabulary.filters, "cleaning": "reference"},
+    }
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
+    try:
+        (staging / "config.json").write_text(json.dumps(model_json, indent=2) + "\n")
+        (staging / "vocab.json").write_text(vocabulary.to_json())
+        np.savez_compressed(staging / "weights.npz", **{k: np.asarray(v, np.float16) for k, v in weights.items()})
+        (staging / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{name}.old.", dir=root))
+            os.replace(target, old / name)
+            os.replace(staging, target)
+            shutil.rmtree(old)
+        else:
+            os.replace(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return target
+
+
+def load_bundle(name: str | None = None, directory: str | os.PathLike | None = None) -> Bundle:
+    """Read a bundle by name (the default model when None). Needs numpy only."""
+    name = check_name(name or DEFAULT_MODEL)
+    path = models_dir(directory) / name
+    if not path.is_dir():
+        available = ", ".join(list_names(directory)) or "none"
+        raise BundleError(f"unknown model {name!r} (available: {available})")
+    try:
+        model_json = json.loads((path / "config.json").read_text())
+        config = ModelConfig.from_dict(model_json["model"])
+        vocabulary = Vocabulary.from_json((path / "vocab.json").read_text())
+        with np.load(path / "weights.npz", allow_pickle=False) as archive:
+            weights = {key: archive[key] for key in archive.files}  # float16 as stored
+        card = json.loads((path / "card.json").read_text())
+    except (OSError, KeyError, TypeError, ValueError) as error:
+        raise BundleError(f"model {name!r} at {path} is corrupt or incomplete: {error}") from error
+    if len(vocabulary) != config.vocab_size:
+        raise BundleError(
+            f"model {name!r} is corrupt: vocabulary has {len(vocabulary)} words, config says {config.vocab_size}"
+        )
+    expected = {"embedding/embeddings", "dense/kernel", "logits/kernel"} | {
+        f"lstm_{layer}/kernel" for layer in range(1, config.lstm_layers + 1)
+    }
+    if not expected <= set(weights):
+        raise BundleError(f"model {name!r} is corrupt: weights lack {sorted(expected - set(weights))}")
+    if weights["logits/kernel"].shape != (config.dense_units, config.vocab_size):
+        raise BundleError(f"model {name!r} is corrupt: output weights do not match its config")
+    return Bundle(name, path, config, vocabulary, weights, card)
+
+
+def list_names(directory: str | os.PathLike | None = None) -> list[str]:
+    root = models_dir(directory)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and _NAME.match(p.name) and (p / "card.json").exists())
+
+
+def list_bundles(directory: str | os.PathLike | None = None) -> list[dict]:
+    """Each bundle's name, corpus and metrics, from its card (weights are not read);
+    the default model first."""
+    rows = []
+    for name in list_names(directory):
+        try:
+            card = json.loads((models_dir(directory) / name / "card.json").read_text())
+        except (OSError, ValueError):
+            continue
+        rows.append(
+            {
+                "name": name,
+                "default": name == DEFAULT_MODEL,
+                "corpus": card.get("corpus", {}).get("name"),
+                "vocabulary": card.get("vocabulary", {}).get("size"),
+                "test": card.get("metrics", {}).get("test", {}),
+                "validation": card.get("metrics", {}).get("validation", {}),
+                "training_minutes": round(card.get("training", {}).get("seconds", 0) / 60, 1),
+            }
+        )
+    rows.sort(key=lambda row: (not row["default"], row["name"]))
+    return rows
+
+
+def keras_model(bundle: Bundle):
+    """Rebuild the bundle's network in Keras with its weights (imports Keras)."""
+    from .model import build_model, set_named_weights
+
+    model = build_model(bundle.config)
+    set_named_weights(model, bundle.weights)
+    return model

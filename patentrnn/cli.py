@@ -1,0 +1,207 @@
+"""The ``patentrnn`` command: train, evaluate, list models, generate.
+
+    patentrnn train --name my-model --corpus neural-network --preset default
+    patentrnn models
+    patentrnn evaluate --model neural-network-lstm --corpus my_abstracts.csv
+    patentrnn generate --seed "A neural network" --words 50
+
+Errors are one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import __version__
+
+
+def _train(args) -> int:
+    from .corpus import SplitConfig
+    from .training import TrainConfig, train
+
+    overrides = json.loads(args.model_overrides) if args.model_overrides else {}
+    if not isinstance(overrides, dict):
+        raise ValueError("--model-overrides must be a JSON object")
+    config = TrainConfig(
+        corpus=args.corpus,
+        preset=args.preset,
+        model_overrides=overrides,
+        mode=args.mode,
+        window=args.window,
+        min_count=args.min_count,
+        unk_singleton_rate=args.unk_singleton_rate,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        patience=args.patience,
+        learning_rate=args.learning_rate,
+        time_budget_minutes=args.time_budget,
+        max_abstracts=args.max_abstracts,
+        split=SplitConfig(seed=args.split_seed),
+        seed=args.seed,
+        checkpoint_dir=args.checkpoint_dir,
+        verbose=args.verbose,
+    )
+    path = train(config, args.name, args.models_dir)
+    card = json.loads((path / "card.json").read_text())
+    print(json.dumps({"bundle": str(path), "metrics": card["metrics"]}, indent=2))
+    return 0
+
+
+def _models(args) -> int:
+    from .bundle import list_bundles, models_dir
+
+    rows = list_bundles(args.models_dir)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print(f"no models in {models_dir(args.models_dir)}")
+        return 0
+    print(f"{'model':<28} {'corpus':<16} {'vocab':>7} {'log loss':>9} {'perplexity':>11} {'top-1':>7} {'top-5':>7}")
+    for row in rows:
+        test = row["test"]
+        print(
+            f"{row['name'] + (' *' if row['default'] else ''):<28} {row['corpus'] or '?':<16} "
+            f"{row['vocabulary'] or 0:>7} {test.get('log_loss', float('nan')):>9.4f} "
+            f"{test.get('perplexity', float('nan')):>11.2f} {test.get('top1_accuracy', float('nan')):>7.2%} "
+            f"{test.get('top5_accuracy', float('nan')):>7.2%}"
+        )
+    print("* default model; metrics on each model's test split")
+    return 0
+
+
+def _evaluate(args) -> int:
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    from .bundle import keras_model, load_bundle
+    from .corpus import load_corpus
+    from .training import evaluate_model
+
+    bundle = load_bundle(args.model, args.models_dir)
+    data = load_corpus(args.corpus)
+    metrics = evaluate_model(keras_model(bundle), bundle.vocabulary, data.abstracts)
+    report = {
+        "model": bundle.name,
+        "corpus": data.name,
+        "sha256": data.sha256,
+        "abstracts": len(data.abstracts),
+        **metrics,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(
+            f"{bundle.name} on {data.name} ({len(data.abstracts)} abstracts, {metrics['targets']} targets, "
+            f"{metrics['unk_target_share']:.1%} unknown): log loss {metrics['log_loss']:.4f}, perplexity "
+            f"{metrics['perplexity']:.2f}, top-1 {metrics['top1_accuracy']:.2%}, top-5 {metrics['top5_accuracy']:.2%}"
+        )
+    return 0
+
+
+def _generate(args) -> int:
+    from .bundle import models_dir
+    from .generation import load
+
+    if args.models_dir:
+        import os
+
+        os.environ["PATENTRNN_MODELS"] = str(models_dir(args.models_dir))
+    if args.seed is not None and args.random:
+        raise ValueError("give --seed TEXT or --random, not both")
+    generator = load(args.model)
+    result = generator.generate(
+        seed=None if args.random or args.seed is None else args.seed,
+        words=args.words,
+        diversity=args.diversity,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        rng_seed=args.rng_seed,
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if result.unknown_words:
+        print(f"note: unknown words read as <unk>: {', '.join(result.unknown_words[:20])}", file=sys.stderr)
+    if result.mode == "random":
+        print(f"Seed:\n{result.seed_text}\n\nRNN generated:\n{result.generated_text}\n\nActual:\n{result.actual_text}")
+    else:
+        print(f"{result.seed_text} {result.generated_text}")
+    print(f"(model {result.model}, rng_seed {result.settings['rng_seed']})", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="patentrnn", description="Write new patent abstracts with an LSTM.")
+    parser.add_argument("--version", action="version", version=f"patentrnn {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model and save it as a bundle")
+    train.add_argument("--name", required=True, help="bundle name under models/")
+    train.add_argument("--corpus", default="neural-network", help="neural-network, baseball or a CSV path")
+    train.add_argument("--preset", default="default", help="architecture: default, reference or tiny")
+    train.add_argument("--model-overrides", help="JSON, e.g. '{\"lstm_units\": 128}'")
+    train.add_argument("--mode", choices=["abstracts", "windows"], default="abstracts")
+    train.add_argument("--window", type=int, default=50)
+    train.add_argument("--min-count", type=int, default=1)
+    train.add_argument("--unk-singleton-rate", type=float, default=0.5)
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--epochs", type=int, default=30)
+    train.add_argument("--patience", type=int, default=3)
+    train.add_argument("--learning-rate", type=float, default=2e-3)
+    train.add_argument("--time-budget", type=float, help="minutes; stop after the epoch that would overrun")
+    train.add_argument("--max-abstracts", type=int)
+    train.add_argument("--split-seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--checkpoint-dir")
+    train.add_argument("--models-dir")
+    train.add_argument("--verbose", type=int, default=1)
+    train.set_defaults(run=_train)
+
+    models = commands.add_parser("models", help="list the model bundles and their test metrics")
+    models.add_argument("--json", action="store_true")
+    models.add_argument("--models-dir")
+    models.set_defaults(run=_models)
+
+    evaluate = commands.add_parser("evaluate", help="score a model on any CSV of abstracts")
+    evaluate.add_argument("--model", default=None, help="bundle name (default: the default model)")
+    evaluate.add_argument("--corpus", required=True, help="neural-network, baseball or a CSV path")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--models-dir")
+    evaluate.set_defaults(run=_evaluate)
+
+    generate = commands.add_parser("generate", help="write a new abstract")
+    generate.add_argument("--model", default=None, help="bundle name (default: the default model)")
+    start = generate.add_mutually_exclusive_group()
+    start.add_argument("--seed", help="text to continue")
+    start.add_argument("--random", action="store_true", help="start from a random real test abstract (default)")
+    generate.add_argument("--words", type=int, default=50)
+    generate.add_argument("--diversity", type=float, default=0.8, help="0 (most likely) to 5; default 0.8")
+    generate.add_argument("--top-k", type=int)
+    generate.add_argument("--top-p", type=float)
+    generate.add_argument("--rng-seed", type=int)
+    generate.add_argument("--json", action="store_true")
+    generate.add_argument("--models-dir")
+    generate.set_defaults(run=_generate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, OSError) as error:
+        print(f"patentrnn {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"patentrnn {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""Patent abstract corpora: locate, read, clean and split.
+
+A corpus is a CSV with a ``patent_abstract`` column (the PatentsView export has
+patent_abstract, patent_date, patent_number, patent_title). Two named corpora are
+fetched from their public origin on first use and checked against a sha256; a
+local directory named by ``PATENTRNN_DATA`` (or an explicit path) is used instead
+when given.
+
+    >>> from patentrnn import corpus
+    >>> c = corpus.load_corpus("neural-network")
+    >>> parts = corpus.split_abstracts(c.abstracts)
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DATA_ENV = "PATENTRNN_DATA"
+ORIGIN = "https://raw.githubusercontent.com/WillKoehrsen/recurrent-neural-networks/master/data/"
+
+
+@dataclass(frozen=True)
+class CorpusSource:
+    """Where a named corpus comes from and the hash its file must have."""
+
+    filename: str
+    sha256: str
+
+    @property
+    def url(self) -> str:
+        return ORIGIN + self.filename
+
+
+CORPORA: dict[str, CorpusSource] = {
+    "neural-network": CorpusSource(
+        "neural_network_patent_query.csv",
+        "6e9f9a2e4cf762b457de0b6fcd255412476970cd68c7b2ded763f88ed51e04f6",
+    ),
+    "baseball": CorpusSource(
+        "baseball_patent_query.csv",
+        "1b3abe5f2c4fb882cba0ba3e7acbde71627d6cb776faec4351e2ffe3cc003b97",
+    ),
+}
+
+
+class CorpusError(ValueError):
+    """A corpus cannot be found, fetched, verified or read."""
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Cleaned abstracts of one CSV file, with the file's identity."""
+
+    name: str
+    path: Path
+    sha256: str
+    abstracts: list[str] = field(repr=False)
+
+
+# --- cleaning, as the reference did it -------------------------------------------
+
+_SPACE_BEFORE_PUNCT = re.compile(r"(?<=[^\s0-9])(?=[.,;?])")
+_FIGURE_REFERENCE = re.compile(r"\((\d+)\)")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def clean(text: str) -> str:
+    """Space out ``. , ; ?`` after a word, drop ``(12)``-style figure references,
+    collapse whitespace.
+
+    Examples:
+        >>> clean("A network (10) learns, fast.")
+        'A network learns , fast .'
+    """
+    text = _SPACE_BEFORE_PUNCT.sub(" ", text)
+    text = _FIGURE_REFERENCE.sub("", text)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+# --- locating and reading ----------------------------------------------------------
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch(name: str, cache_dir: Path | None = None, url: str | None = None) -> Path:
+    """Download a named corpus into the cache with pooch, checking its sha256.
+
+    ``url`` overrides the public origin (tests serve a file locally).
+    """
+    import pooch  # imported here: only a first download needs it
+
+    source = CORPORA[name]
+    try:
+        path = pooch.retrieve(
+            url or source.url,
+            known_hash=f"sha256:{source.sha256}",
+            fname=source.filename,
+            path=cache_dir or pooch.os_cache("patentrnn"),
+            progressbar=False,
+        )
+    except ValueError as error:  # pooch's hash mismatch
+        raise CorpusError(f"corpus {name!r}: downloaded file failed its sha256 check ({error})") from error
+    except Exception as error:  # network errors come in many types
+        raise CorpusError(
+            f"corpus {name!r} could not be downloaded from {url or source.url} ({type(error).__name__}). "
+            f"Download {source.filename} yourself and set {DATA_ENV} to the directory holding it, "
+            "or pass the CSV's path instead of the name."
+        ) from error
+    return Path(path)
+
+
+def locate(name_or_path: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> tuple[str, Path]:
+    """Return ``(corpus name, CSV path)`` for a corpus name or a CSV path.
+
+    Names are looked up in ``data_dir``, then ``$PATENTRNN_DATA``, then fetched.
+    A local copy of a named corpus must have the published sha256.
+    """
+    text = str(name_or_path)
+    if text in CORPORA:
+        source = CORPORA[text]
+        directory = data_dir or os.environ.get(DATA_ENV)
+        if directory:
+            path = Path(directory).expanduser().resolve() / source.filename
+            if not path.is_file():
+                raise CorpusError(
+                    f"corpus {text!r}: {path} does not exist; {DATA_ENV} must name a directory "
+                    f"holding {source.filename}"
+                )
+            actual = sha256_of(path)
+            if actual != source.sha256:
+                raise CorpusError(f"corpus {text!r}: {path} has sha256 {actual}, expected {source.sha256}")
+            return text, path
+        return text, fetch(text)
+    path = Path(text).expanduser()
+    if path.suffix.lower() == ".csv" or path.exists():
+        if not path.is_file():
+            raise CorpusError(f"no such corpus file: {path}")
+        return path.stem, path
+    raise CorpusError(f"unknown corpus {text!r}: use one of {', '.join(CORPORA)} or a path to a CSV file")
+
+
+def read_abstracts(path: str | os.PathLike) -> list[str]:
+    """Read the ``patent_abstract`` column of a CSV, cleaned, empty rows dropped."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            if reader.fieldnames is None:
+                raise CorpusError(f"{path} is empty: expected a CSV with a patent_abstract column")
+            if "patent_abstract" not in reader.fieldnames:
+                raise CorpusError(f"{path} has no patent_abstract column (columns: {', '.join(reader.fieldnames)})")
+            abstracts = [clean(row["patent_abstract"] or "") for row in reader]
+    except UnicodeDecodeError as error:
+        raise CorpusError(f"{path} is not UTF-8 text: {error}") from error
+    except csv.Error as error:
+        raise CorpusError(f"{path} is not a readable CSV: {error}") from error
+    abstracts = [text for text in abstracts if text]
+    if not abstracts:
+        raise CorpusError(f"{path} has no non-empty abstracts")
+    return abstracts
+
+
+def load_corpus(name_or_path: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> Corpus:
+    """Locate and read a corpus by name (``neural-network``, ``baseball``) or CSV path."""
+    name, path = locate(name_or_path, data_dir)
+    return Corpus(name=name, path=path, sha256=sha256_of(path), abstracts=read_abstracts(path))
+
+
+# --- an honest split -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """Fractions of abstracts for validation and test; the rest trains."""
+
+    validation: float = 0.1
+    test: float = 0.1
+    seed: int = 0  # changes which abstracts land where, deterministically
+
+
+@dataclass(frozen=True)
+class Split:
+    train: list[str]
+    validation: list[str]
+    test: list[str]
+
+
+def _part_of(text: str, config: SplitConfig) -> str:
+    # A hash of the text, not a shuffle of positions: identical abstracts (the
+    # neural-network corpus has 341 repeats) always land in the same part, and an
+    # abstract keeps its part when others are added or removed.
+    digest = hashlib.sha256(f"{config.seed}\x00{text}".encode()).digest()
+    position = int.from_bytes(digest[:8], "big") / 2**64
+    if position < config.test:
+        return "test"
+    if position < config.test + config.validation:
+        return "validation"
+    return "train"
+
+
+def split_abstracts(abstracts: list[str], config: SplitConfig = SplitConfig()) -> Split:
+    """Split whole abstracts into train / validation / test, deterministically."""
+    if not 0 <= config.validation < 1 or not 0 <= config.test < 1 or config.validation + config.test >= 1:
+        raise ValueError("validation and test fractions must be in [0, 1) and sum to less than 1")
+    parts: dict[str, list[str]] = {"train": [], "validation": [], "test": []}
+    for text in abstracts:
+        parts[_part_of(text, config)].append(text)
+    return Split(**parts)

@@ -1,0 +1,243 @@
+"""Generate patent abstracts: the public Python API.
+
+    >>> import patentrnn
+    >>> generator = patentrnn.load()            # the default model
+    >>> result = generator.generate("A neural network", words=30, rng_seed=1)
+    >>> result.generated_text
+    >>> generator.generate(words=50)             # random start: a real test abstract
+
+Two modes, as the reference demo: from a seed text (cleaned and tokenized like
+training text; unknown words are reported), or from a random 50-word window of a
+test-split abstract of the model's corpus, with the real continuation beside the
+generated one. Never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import numbers
+import secrets
+import time
+import unicodedata
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from . import corpus as corpus_module
+from .bundle import DEFAULT_MODEL, Bundle, check_name, load_bundle, models_dir
+from .corpus import SplitConfig
+from .runtime import Runtime
+from .sampling import BLOCK, Sampler, SamplingConfig
+from .vocabulary import PAD_ID, UNK_ID, detokenize
+
+MAX_WORDS = 5000  # words generated per call
+MAX_SEED_WORDS = 500  # the seed's last words that the network reads
+MAX_SEED_CHARACTERS = 20_000  # the seed's tail that is cleaned and tokenized at all
+RANDOM_WINDOW = 50  # random start: words of the real abstract given as the seed
+MAX_RNG_SEED = 2**32 - 1
+
+
+@dataclass
+class GeneratedWord:
+    word: str
+    probability: float  # under the model (diversity 1), whatever the sampling settings
+    alternatives: list[tuple[str, float]]  # the model's 5 most likely words here
+
+
+@dataclass
+class Generation:
+    """What one call to ``generate`` produced, and how."""
+
+    model: str
+    mode: str  # "seed" or "random"
+    seed_words: list[str]  # as the network read them
+    generated: list[GeneratedWord]
+    actual_words: list[str] | None  # random mode: the real continuation
+    unknown_words: list[str]  # seed words the model does not know (read as <unk>)
+    notes: list[str]  # e.g. that a long seed was shortened
+    settings: dict  # words, diversity, top_k, top_p, rng_seed (the one actually used)
+    timings: dict = field(default_factory=dict)  # milliseconds
+
+    @property
+    def generated_words(self) -> list[str]:
+        return [item.word for item in self.generated]
+
+    @property
+    def seed_text(self) -> str:
+        return detokenize(self.seed_words)
+
+    @property
+    def generated_text(self) -> str:
+        return detokenize(self.generated_words)
+
+    @property
+    def actual_text(self) -> str | None:
+        return None if self.actual_words is None else detokenize(self.actual_words)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.update(seed_text=self.seed_text, generated_text=self.generated_text, actual_text=self.actual_text)
+        return data
+
+
+def _strip_controls(text: str) -> str:
+    # Control and format characters (NUL, bidi overrides, zero-width joiners) become spaces.
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
+
+
+def _validate_words(words) -> int:
+    if isinstance(words, bool) or not isinstance(words, numbers.Integral):
+        raise ValueError("words must be a whole number")
+    if not 1 <= int(words) <= MAX_WORDS:
+        raise ValueError(f"words must be between 1 and {MAX_WORDS}")
+    return int(words)
+
+
+def _validate_rng_seed(rng_seed) -> int:
+    if rng_seed is None:
+        return secrets.randbelow(MAX_RNG_SEED + 1)
+    if isinstance(rng_seed, bool) or not isinstance(rng_seed, numbers.Integral):
+        raise ValueError("rng_seed must be a whole number")
+    if not 0 <= int(rng_seed) <= MAX_RNG_SEED:
+        raise ValueError(f"rng_seed must be between 0 and {MAX_RNG_SEED}")
+    return int(rng_seed)
+
+
+class Generator:
+    """Generates text from one bundle. Create with ``patentrnn.load(name)``."""
+
+    def __init__(self, bundle: Bundle):
+        self.bundle = bundle
+        self.name = bundle.name
+        self.vocabulary = bundle.vocabulary
+        self.runtime = Runtime(bundle, pad_to=BLOCK)
+        self.sampler = Sampler(len(self.vocabulary), banned=(PAD_ID, UNK_ID))
+        self._test_abstracts: list[list[str]] | None = None
+
+    # --- seeds ----------------------------------------------------------------------
+
+    def prepare_seed(self, seed: str) -> tuple[list[str], list[str], list[str]]:
+        """Seed text to ``(words the network reads, unknown words, notes)``."""
+        if not isinstance(seed, str):
+            raise ValueError("seed must be text")
+        notes = []
+        if len(seed) > MAX_SEED_CHARACTERS:
+            seed = seed[-MAX_SEED_CHARACTERS:]
+            notes.append(f"The seed was long: only its last {MAX_SEED_CHARACTERS:,} characters were read.")
+        words = self.vocabulary.tokenize(corpus_module.clean(_strip_controls(seed)))
+        if not words:
+            raise ValueError("Please enter a seed: it is empty.")
+        if len(words) > MAX_SEED_WORDS:
+            notes.append(f"The seed has {len(words):,} words: the network reads only the last {MAX_SEED_WORDS}.")
+            words = words[-MAX_SEED_WORDS:]
+        unknown = [word for word in words if word not in self.vocabulary.index]
+        if len(unknown) == len(words):
+            raise ValueError("The model knows none of the seed's words: try a sentence about the model's subject.")
+        return words, list(dict.fromkeys(unknown)), notes
+
+    def test_abstracts(self) -> list[list[str]]:
+        """The tokenized test-split abstracts of the model's corpus (loaded once)."""
+        if self._test_abstracts is None:
+            card = self.bundle.card
+            name = card.get("corpus", {}).get("name")
+            if not name:
+                raise ValueError(f"model {self.name!r} does not name its corpus")
+            try:
+                data = corpus_module.load_corpus(name)
+            except corpus_module.CorpusError as error:
+                raise corpus_module.CorpusError(f"Random start needs the {name!r} corpus: {error}") from error
+            if data.sha256 != card["corpus"].get("sha256", data.sha256):
+                raise corpus_module.CorpusError(f"the {name!r} corpus differs from the one the model was trained on")
+            split = card.get("split", {})
+            config = SplitConfig(split.get("validation", 0.1), split.get("test", 0.1), split.get("seed", 0))
+            used = card["corpus"].get("abstracts") or len(data.abstracts)  # a run may use the first N only
+            abstracts = corpus_module.split_abstracts(data.abstracts[:used], config).test
+            self._test_abstracts = [self.vocabulary.tokenize(text) for text in abstracts]
+        return self._test_abstracts
+
+    # --- generation -----------------------------------------------------------------
+
+    def generate(
+        self,
+        seed: str | None = None,
+        words: int = 50,
+        diversity: float = 0.8,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        rng_seed: int | None = None,
+    ) -> Generation:
+        """Generate ``words`` words after ``seed``, or after a random real abstract's
+        first words when ``seed`` is None.
+
+        Args:
+            seed: text to continue; None for a random start.
+            words: how many words to write, 1 to ``MAX_WORDS``.
+            diversity: 0 (most likely word) to 5; the reference's default 0.8.
+            top_k: optional; sample among the k most likely words.
+            top_p: optional; sample among the most likely words that make up p.
+            rng_seed: makes the result reproducible; drawn and reported when None.
+        """
+        started = time.perf_counter()
+        words = _validate_words(words)
+        sampling = SamplingConfig(diversity, top_k, top_p).validated(len(self.vocabulary))
+        rng_seed = _validate_rng_seed(rng_seed)
+        rng = np.random.default_rng(rng_seed)
+
+        actual = None
+        if seed is None:
+            mode, notes, unknown = "random", [], []
+            seed_words, actual = self._random_window(words, rng)
+        else:
+            mode = "seed"
+            seed_words, unknown, notes = self.prepare_seed(seed)
+
+        vocabulary, sampler = self.vocabulary, self.sampler
+        seed_ids = vocabulary.encode_words(seed_words)
+        read_started = time.perf_counter()
+        state, logits = self.runtime.read(seed_ids)
+        generate_started = time.perf_counter()
+        generated = []
+        for position in range(words):
+            choice, probability, offered = sampler.choose(logits, sampling, rng)
+            generated.append(
+                GeneratedWord(vocabulary.words[choice], probability, [(vocabulary.words[i], p) for i, p in offered])
+            )
+            if position + 1 < words:
+                state, logits = self.runtime.step(state, choice)
+        finished = time.perf_counter()
+        return Generation(
+            model=self.name,
+            mode=mode,
+            seed_words=seed_words,
+            generated=generated,
+            actual_words=actual,
+            unknown_words=unknown,
+            notes=notes,
+            settings={"words": words, **asdict(sampling), "rng_seed": rng_seed},
+            timings={
+                "read_seed_ms": round((generate_started - read_started) * 1000, 3),
+                "generate_ms": round((finished - generate_started) * 1000, 3),
+                "total_ms": round((finished - started) * 1000, 3),
+            },
+        )
+
+    def _random_window(self, words: int, rng: np.random.Generator) -> tuple[list[str], list[str]]:
+        abstracts = [a for a in self.test_abstracts() if len(a) > RANDOM_WINDOW]
+        if not abstracts:
+            raise ValueError(f"no test abstract of the model's corpus is longer than {RANDOM_WINDOW} words")
+        long_enough = [a for a in abstracts if len(a) >= RANDOM_WINDOW + words] or abstracts
+        abstract = long_enough[int(rng.integers(len(long_enough)))]
+        start = int(rng.integers(max(len(abstract) - RANDOM_WINDOW - words, 0) + 1))
+        end = start + RANDOM_WINDOW
+        return abstract[start:end], abstract[end : end + words]
+
+
+_loaded: dict[tuple[str, str], Generator] = {}
+
+
+def load(name: str | None = None) -> Generator:
+    """A generator for bundle ``name`` in ``models/`` (the default model when None);
+    each bundle is read once per process."""
+    key = (str(models_dir()), check_name(name or DEFAULT_MODEL))
+    if key not in _loaded:
+        _loaded[key] = Generator(load_bundle(key[1]))
+    return _loaded[key]

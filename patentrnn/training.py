@@ -1,0 +1,322 @@
+"""Train a model on a corpus, evaluate it honestly, save it as a bundle.
+
+Two ways to turn abstracts into examples:
+
+* ``abstracts`` (default): each whole abstract is one sequence; every position
+  predicts the next word (inputs ``ids[:-1]``, targets ``ids[1:]``)::
+
+      words:   A  neural network learns .
+      input:   A  neural network learns
+      target:  neural network learns .
+
+* ``windows``: the reference's scheme, every 50-word window predicts the one word
+  after it.
+
+The vocabulary keeps every word of the training split. Words seen once in training
+are, with probability ``unk_singleton_rate``, shown to the network as the unknown
+word while it trains, so that it learns how often an unseen word comes next; the
+test split's unknown words then still count as targets, scored as ``<unk>``.
+
+Run ``patentrnn train --help`` for the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import corpus as corpus_module
+from .corpus import SplitConfig
+from .model import ModelConfig
+from .vocabulary import PAD_ID, UNK_ID, Vocabulary
+
+
+@dataclass
+class TrainConfig:
+    """Everything one training run needs; stored in the bundle's card."""
+
+    corpus: str = "neural-network"  # a corpus name or a CSV path
+    preset: str = "default"  # a name in model.PRESETS
+    model_overrides: dict = field(default_factory=dict)  # e.g. {"lstm_units": 128}
+    mode: str = "abstracts"  # "abstracts" or "windows"
+    window: int = 50  # window length in "windows" mode
+    min_count: int = 1  # 1 keeps every training word, the reference's rule
+    unk_singleton_rate: float = 0.5  # see the module docstring
+    batch_size: int = 32
+    epochs: int = 30
+    patience: int = 3  # early stopping on validation loss
+    learning_rate: float = 2e-3
+    clipnorm: float = 1.0
+    time_budget_minutes: float | None = None  # stop after the epoch that would overrun it
+    max_abstracts: int | None = None  # use only the first N abstracts (tiny runs)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    seed: int = 0
+    checkpoint_dir: str | None = None  # resume from here after an interruption
+    verbose: int = 1  # Keras progress bar: 0 silent, 1 bar, 2 a line per epoch
+
+
+# --- examples -----------------------------------------------------------------------
+
+
+def encode_abstracts(vocabulary: Vocabulary, abstracts: list[str]) -> list[np.ndarray]:
+    """Ids of each abstract with at least two words."""
+    encoded = [np.asarray(vocabulary.encode(text), dtype=np.int32) for text in abstracts]
+    return [ids for ids in encoded if len(ids) >= 2]
+
+
+def hide_singletons(sequences: list[np.ndarray], vocabulary: Vocabulary, rate: float, rng) -> list[np.ndarray]:
+    """Replace occurrences of words seen once in training by UNK with probability ``rate``."""
+    if rate <= 0:
+        return sequences
+    counts = getattr(vocabulary, "counts", {})
+    singleton = np.zeros(len(vocabulary), dtype=bool)
+    for word, count in counts.items():
+        if count == 1:
+            singleton[vocabulary.index[word]] = True
+    hidden = []
+    for ids in sequences:
+        ids = ids.copy()
+        ids[singleton[ids] & (rng.random(len(ids)) < rate)] = UNK_ID
+        hidden.append(ids)
+    return hidden
+
+
+def abstract_batches(sequences: list[np.ndarray], batch_size: int) -> list[tuple]:
+    """Batches of (inputs, targets, weights), right-padded; sequences of similar
+    length share a batch so little time is spent on padding. Padding sits after
+    the words, so a left-to-right LSTM needs no mask: only the loss weights it out."""
+    order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+    batches = []
+    for start in range(0, len(order), batch_size):
+        chosen = [sequences[i] for i in order[start : start + batch_size]]
+        width = max(len(ids) for ids in chosen) - 1
+        inputs = np.full((len(chosen), width), PAD_ID, dtype=np.int32)
+        targets = np.full((len(chosen), width), PAD_ID, dtype=np.int32)
+        weights = np.zeros((len(chosen), width), dtype=np.float32)
+        for row, ids in enumerate(chosen):
+            inputs[row, : len(ids) - 1] = ids[:-1]
+            targets[row, : len(ids) - 1] = ids[1:]
+            weights[row, : len(ids) - 1] = 1.0
+        # Keras averages a batch's loss over all its cells: scale so that the
+        # average is over real words only.
+        weights *= weights.size / weights.sum()
+        batches.append((inputs, targets, weights))
+    return batches
+
+
+def window_batches(sequences: list[np.ndarray], window: int, batch_size: int, rng) -> list[tuple]:
+    """The reference's examples: each ``window`` words predict the next one."""
+    inputs, targets = [], []
+    for ids in sequences:
+        for end in range(window, len(ids)):
+            inputs.append(ids[end - window : end])
+            targets.append(ids[end])
+    if not inputs:
+        raise ValueError(f"no abstract is longer than the {window}-word window")
+    inputs, targets = np.stack(inputs), np.asarray(targets, dtype=np.int32)
+    order = rng.permutation(len(inputs))
+    inputs, targets = inputs[order], targets[order]
+    return [(inputs[s : s + batch_size], targets[s : s + batch_size]) for s in range(0, len(inputs), batch_size)]
+
+
+def _dataset(batches: list[tuple], shuffle: bool, seed: int):
+    import keras
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.order = np.arange(len(batches))
+            self.rng = np.random.default_rng(seed)
+            self.on_epoch_end()
+
+        def __len__(self):
+            return len(batches)
+
+        def __getitem__(self, index):
+            return batches[self.order[index]]
+
+        def on_epoch_end(self):
+            if shuffle:
+                self.rng.shuffle(self.order)
+
+    return Batches()
+
+
+# --- evaluation ---------------------------------------------------------------------
+
+
+def score_logits(logits: np.ndarray, targets: np.ndarray) -> dict:
+    """Sums over positions: negative log-likelihood (nats), top-1 and top-5 hits.
+
+    ``logits`` is ``(n, vocab)``, ``targets`` is ``(n,)``."""
+    logits = logits.astype(np.float64)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_z = np.log(np.exp(shifted).sum(axis=1))
+    target_logit = shifted[np.arange(len(targets)), targets]
+    # rank = how many words score strictly higher than the target
+    rank = (shifted > target_logit[:, None]).sum(axis=1)
+    return {
+        "nll": float((log_z - target_logit).sum()),
+        "top1": int((rank < 1).sum()),
+        "top5": int((rank < 5).sum()),
+        "count": len(targets),
+        "unk": int((targets == UNK_ID).sum()),
+    }
+
+
+def finish_metrics(total: dict) -> dict:
+    count = max(total["count"], 1)
+    log_loss = total["nll"] / count
+    return {
+        "log_loss": round(log_loss, 4),
+        "perplexity": round(math.exp(log_loss), 2),
+        "top1_accuracy": round(total["top1"] / count, 4),
+        "top5_accuracy": round(total["top5"] / count, 4),
+        "targets": total["count"],
+        "unk_target_share": round(total["unk"] / count, 4),
+    }
+
+
+def evaluate_model(model, vocabulary: Vocabulary, abstracts: list[str], batch_size: int = 8) -> dict:
+    """Score a Keras model on whole abstracts: every word after the first is a
+    target, unknown words included (as ``<unk>``)."""
+    sequences = encode_abstracts(vocabulary, abstracts)
+    if not sequences:
+        raise ValueError("no abstract with at least two words to evaluate on")
+    total = {"nll": 0.0, "top1": 0, "top5": 0, "count": 0, "unk": 0}
+    for inputs, targets, weights in abstract_batches(sequences, batch_size):
+        logits = np.asarray(model(inputs, training=False))
+        real = weights > 0
+        part = score_logits(logits[real], targets[real])
+        for key in total:
+            total[key] += part[key]
+    return finish_metrics(total)
+
+
+# --- training -----------------------------------------------------------------------
+
+
+class TimeBudget:
+    """Keras callback: stop after the epoch when another one would overrun the budget."""
+
+    def __new__(cls, minutes: float):
+        import keras
+
+        class _TimeBudget(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.start = time.monotonic()
+                self.epoch_start = self.start
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.epoch_start = time.monotonic()
+
+            def on_epoch_end(self, epoch, logs=None):
+                now = time.monotonic()
+                if now - self.start + (now - self.epoch_start) > minutes * 60:
+                    self.model.stop_training = True
+
+        return _TimeBudget()
+
+
+def train(config: TrainConfig, name: str, models_dir: str | os.PathLike | None = None) -> Path:
+    """Train, evaluate on validation and test, and save bundle ``name``. Returns its path."""
+    from . import bundle
+    from .model import PRESETS, build_model, named_weights, preset
+
+    started = time.monotonic()
+    bundle.check_name(name)
+    if config.mode not in ("abstracts", "windows"):
+        raise ValueError("mode must be 'abstracts' or 'windows'")
+    if config.preset not in PRESETS:
+        raise ValueError(f"unknown preset {config.preset!r}: choose one of {', '.join(PRESETS)}")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+
+    data = corpus_module.load_corpus(config.corpus)
+    abstracts = data.abstracts[: config.max_abstracts] if config.max_abstracts else data.abstracts
+    parts = corpus_module.split_abstracts(abstracts, config.split)
+    if not parts.train or not parts.validation or not parts.test:
+        raise ValueError("the corpus is too small for a train / validation / test split")
+    vocabulary = Vocabulary.build(parts.train, min_count=config.min_count)
+    model_config: ModelConfig = preset(config.preset, vocab_size=len(vocabulary), **config.model_overrides)
+
+    train_sequences = hide_singletons(
+        encode_abstracts(vocabulary, parts.train), vocabulary, config.unk_singleton_rate, rng
+    )
+    validation_sequences = encode_abstracts(vocabulary, parts.validation)
+    if config.mode == "abstracts":
+        train_batches = abstract_batches(train_sequences, config.batch_size)
+        validation_batches = abstract_batches(validation_sequences, config.batch_size)
+    else:
+        train_batches = window_batches(train_sequences, config.window, config.batch_size, rng)
+        validation_batches = window_batches(validation_sequences, config.window, 256, rng)
+
+    model = build_model(model_config, last_only=config.mode == "windows")
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    checkpoint_dir = Path(config.checkpoint_dir or Path(bundle.models_dir(models_dir)) / f".{name}.checkpoint")
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    best_path = checkpoint_dir / "best.weights.h5"
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(checkpoint_dir / "backup")),
+        keras.callbacks.ModelCheckpoint(str(best_path), save_best_only=True, save_weights_only=True),
+        keras.callbacks.EarlyStopping(patience=config.patience),
+        keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-5),
+    ]
+    if config.time_budget_minutes:
+        callbacks.append(TimeBudget(config.time_budget_minutes))
+    history = model.fit(
+        _dataset(train_batches, shuffle=True, seed=config.seed),
+        validation_data=_dataset(validation_batches, shuffle=False, seed=0),
+        epochs=config.epochs,
+        callbacks=callbacks,
+        verbose=config.verbose,
+    )
+    if best_path.exists():
+        model.load_weights(str(best_path))
+    training_seconds = time.monotonic() - started
+
+    # Score a whole-sequence model with the trained weights, as generation runs it.
+    scorer = build_model(model_config)
+    scorer.set_weights(model.get_weights())
+    validation_metrics = evaluate_model(scorer, vocabulary, parts.validation)
+    test_metrics = evaluate_model(scorer, vocabulary, parts.test)
+
+    card = {
+        "name": name,
+        "corpus": {"name": data.name, "sha256": data.sha256, "abstracts": len(abstracts)},
+        "split": {
+            "method": "sha256 of each cleaned abstract's text; identical abstracts share a part",
+            **asdict(config.split),
+            "abstracts": {"train": len(parts.train), "validation": len(parts.validation), "test": len(parts.test)},
+        },
+        "vocabulary": {"size": len(vocabulary), "min_count": config.min_count},
+        "training": {
+            **{key: value for key, value in asdict(config).items() if key not in ("split", "verbose")},
+            "epochs_run": len(history.history.get("loss", [])),
+            "history": {key: [round(float(v), 4) for v in values] for key, values in history.history.items()},
+            "seconds": round(training_seconds, 1),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+        },
+        "metrics": {"validation": validation_metrics, "test": test_metrics},
+    }
+    path = bundle.save_bundle(name, model_config, vocabulary, named_weights(scorer), card, models_dir)
+    return path
+
+
+def config_from_json(text: str) -> TrainConfig:
+    data = json.loads(text)
+    split = SplitConfig(**data.pop("split", {}))
+    return TrainConfig(split=split, **data)

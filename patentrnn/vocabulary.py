@@ -1,0 +1,96 @@
+"""Word-level vocabulary: tokenize, encode, decode, detokenize, JSON round-trip.
+
+Tokenizing follows the Keras 2 ``Tokenizer`` the reference used (Keras 3 no longer
+ships it): case kept, every character in ``filters`` becomes a space, split on
+spaces. ``. , ?`` are not filtered, and cleaning spaced them out, so they are
+tokens of their own. Ids are ordered by frequency in the training texts, as the
+Keras tokenizer did; id 0 pads and id 1 stands for any unknown word.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+REFERENCE_FILTERS = '!"%;[\\]^_`{|}~\t\n'
+PAD, UNK = "<pad>", "<unk>"
+PAD_ID, UNK_ID = 0, 1
+_ATTACHED_PUNCT = re.compile(r"\s+([.,;?])")
+
+
+def tokenize(text: str, filters: str = REFERENCE_FILTERS) -> list[str]:
+    """Split cleaned text into words as Keras 2's ``text_to_word_sequence(lower=False)``.
+
+    Examples:
+        >>> tokenize('A "neural" network ; it learns .')
+        ['A', 'neural', 'network', 'it', 'learns', '.']
+    """
+    table = str.maketrans({character: " " for character in filters})
+    return [word for word in text.translate(table).split(" ") if word]
+
+
+def detokenize(words: Iterable[str]) -> str:
+    """Join words, putting punctuation back against the word before it.
+
+    Examples:
+        >>> detokenize(['A', 'network', ',', 'trained', '.'])
+        'A network, trained.'
+    """
+    return _ATTACHED_PUNCT.sub(r"\1", " ".join(words))
+
+
+@dataclass
+class Vocabulary:
+    """Maps words to ids and back. ``words[i]`` is the word of id ``i``."""
+
+    words: list[str]
+    filters: str = REFERENCE_FILTERS
+
+    def __post_init__(self) -> None:
+        if self.words[:2] != [PAD, UNK]:
+            raise ValueError("a vocabulary starts with the padding and unknown-word entries")
+        self.index = {word: position for position, word in enumerate(self.words)}
+
+    @classmethod
+    def build(cls, texts: Iterable[str], min_count: int = 1, filters: str = REFERENCE_FILTERS) -> Vocabulary:
+        """Every word seen at least ``min_count`` times, most frequent first
+        (ties keep first appearance, as Keras's tokenizer did)."""
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(tokenize(text, filters))
+        kept = [word for word, count in counts.most_common() if count >= min_count and word not in (PAD, UNK)]
+        vocabulary = cls([PAD, UNK, *kept], filters)
+        vocabulary.counts = {word: counts[word] for word in kept}
+        return vocabulary
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def tokenize(self, text: str) -> list[str]:
+        return tokenize(text, self.filters)
+
+    def encode_words(self, words: Sequence[str]) -> list[int]:
+        return [self.index.get(word, UNK_ID) for word in words]
+
+    def encode(self, text: str) -> list[int]:
+        """Text to ids; unknown words become ``UNK_ID``."""
+        return self.encode_words(self.tokenize(text))
+
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        return [self.words[int(i)] for i in ids]
+
+    def detokenize(self, ids: Iterable[int]) -> str:
+        return detokenize(self.decode(ids))
+
+    def to_json(self) -> str:
+        return json.dumps({"filters": self.filters, "words": self.words}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Vocabulary:
+        data = json.loads(text)
+        if not isinstance(data, dict) or not isinstance(data.get("words"), list):
+            raise ValueError("vocabulary JSON must be an object with a 'words' list")
+        return cls(list(data["words"]), data.get("filters", REFERENCE_FILTERS))

@@ -1,0 +1,53 @@
+"""Shared fixtures: the corpora from $PATENTRNN_DATA and tiny models trained once per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = os.environ.get("PATENTRNN_DATA")
+    assert path, "set PATENTRNN_DATA to the directory holding the corpus CSVs (CI uses ../shared/data)"
+    assert (Path(path) / "neural_network_patent_query.csv").is_file(), f"no corpus CSVs in {path}"
+    return Path(path).resolve()
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory, data_dir) -> Path:
+    """A directory with two tiny bundles trained here in seconds: ``tiny`` (whole
+    abstracts) and ``tiny-windows`` (the reference's windows)."""
+    from patentrnn.corpus import SplitConfig
+    from patentrnn.training import TrainConfig, train
+
+    directory = tmp_path_factory.mktemp("models")
+    common = dict(corpus="neural-network", preset="tiny", max_abstracts=120, epochs=2, verbose=0)
+    train(TrainConfig(**common, split=SplitConfig(0.2, 0.2)), "tiny", directory)
+    train(TrainConfig(**common, mode="windows", window=20, split=SplitConfig(0.2, 0.2)), "tiny-windows", directory)
+    return directory
+
+
+@pytest.fixture
+def tiny_env(tiny_models, monkeypatch):
+    """Point patentrnn at the tiny models for one test."""
+    monkeypatch.setenv("PATENTRNN_MODELS", str(tiny_models))
+    return tiny_models
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``patentrnn ARGS`` in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "patentrnn.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+    )

@@ -1,0 +1,104 @@
+"""The App class driven like a user: set widgets, click, read the page."""
+
+from __future__ import annotations
+
+import pytest
+
+from patentrnn.app import App
+from patentrnn.corpus import DATA_ENV
+
+
+@pytest.fixture
+def app(tiny_env):
+    app = App()
+    app.model.value = "tiny"
+    return app
+
+
+def test_dropdown_lists_every_bundle_with_its_perplexity(app):
+    labels = [label for label, _ in app.model.options]
+    assert len(labels) == 2 and all("test perplexity" in label for label in labels)
+
+
+def test_typing_a_seed_and_clicking_generates(app):
+    app.seed.value = "A neural network"
+    app.words.value = 20
+    app.rng_seed.value = "5"
+    app.button.click()
+    assert "A neural network" in app.output.value and app.output.value.count('class="word"') == 20
+    assert "Permalink" in app.links.value and "data:text/plain;charset=utf-8;base64," in app.links.value
+    assert app.button.disabled is False
+
+
+def test_random_mode_shows_three_blocks(app):
+    app.start.value = "random"
+    assert app.seed.disabled
+    app.button.click()
+    assert "<h4>Actual</h4>" in app.output.value and app.rng_seed.value.isdigit()
+
+
+def test_errors_are_short_messages_and_the_button_comes_back(app):
+    app.seed.value = "   "
+    app.output.value = "previous"
+    app.button.click()
+    assert "empty" in app.status.value and "Traceback" not in app.status.value
+    assert app.output.value == "previous" and app.button.disabled is False
+    app.seed.value = "A network"
+    app.rng_seed.value = "abc"
+    app.button.click()
+    assert "rng seed must be a whole number" in app.status.value
+
+
+def test_an_unexpected_failure_is_not_a_traceback(app, monkeypatch):
+    import patentrnn.app as app_module
+
+    def explode(name):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(app_module, "load", explode)
+    app.button.click()
+    assert "Something went wrong" in app.status.value and "secret" not in app.status.value
+    assert app.button.disabled is False
+
+
+def test_random_mode_without_a_corpus_says_why_and_seed_mode_still_works(tiny_env, monkeypatch, tmp_path):
+    monkeypatch.setenv(DATA_ENV, str(tmp_path))
+    app = App()
+    app.model.value = "tiny-windows"
+    app.start.value = "random"
+    app.button.click()
+    assert "Random start needs" in app.status.value
+    app.start.value = "seed"
+    app.seed.value = "A neural network"
+    app.button.click()
+    assert 'class="word"' in app.output.value
+
+
+def test_url_parameters_fill_the_form_and_generate(app):
+    problems = app.apply_query("seed=A+neural+network&words=15&diversity=1.5&model=tiny&rng_seed=9")
+    assert problems == []
+    assert (app.words.value, app.diversity.value, app.rng_seed.value) == (15, 1.5, "9")
+    assert app.output.value.count('class="word"') == 15
+
+
+def test_invalid_url_parameters_are_reported_not_obeyed(app):
+    problems = app.apply_query("diversity=9&words=100000&model=../../etc&rng_seed=-3&top_k=abc")
+    assert len(problems) == 5
+    assert app.diversity.value == 0.8 and app.words.value == 50 and app.model.value == "tiny"
+    assert "Diversity must be between 0.5 and 5." in app.status.value
+
+
+def test_hostile_seed_in_the_url_is_shown_as_text(app):
+    app.apply_query("seed=%3Cimg+src%3Dx+onerror%3Dalert(1)%3E+A+neural+network&rng_seed=1")
+    assert "<img" not in app.output.value and "&lt;img" in app.output.value
+
+
+def test_permalink_reproduces_the_output_word_for_word(app, tiny_env):
+    app.seed.value = "A neural network"
+    app.diversity.value = 2.0
+    app.button.click()
+    first = app.output.value
+    query = app.permalink_query(app.result)
+    other = App()
+    other.apply_query(query)
+    assert other.output.value == first

@@ -1,0 +1,127 @@
+"""End to end: Voilà serves the app, headless Chromium drives it through Playwright.
+
+Needs Chromium: Debian's /usr/bin/chromium or a path in $PATENTRNN_CHROMIUM. A
+missing browser fails this test (it does not skip): CI installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from voila_server import CHROMIUM_ARGS, ROOT, find_chromium, voila_app
+
+pytestmark = pytest.mark.browser
+HOSTILE = "<img src=x onerror=alert(1)> A neural network"
+
+
+@pytest.fixture(scope="module")
+def server(data_dir, tmp_path_factory):
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    with voila_app({"PATENTRNN_DATA": str(data_dir)}, log_path=log) as (url, process):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = find_chromium()
+    assert chromium, "Chromium not found: apt-get install -y chromium, or set PATENTRNN_CHROMIUM"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
+def open_app(page, url):
+    page.goto(url, timeout=60_000)
+    page.locator(".patentrnn-generate").wait_for(state="visible", timeout=60_000)
+
+
+def generated_text(page) -> str:
+    page.locator(".patentrnn-output-widget .word").first.wait_for(timeout=30_000)
+    return page.locator(".patentrnn-output-widget .generated").inner_text()
+
+
+def test_seed_and_click_shows_generated_words(server, page, tmp_path):
+    open_app(page, server)
+    page.locator(".patentrnn-seed textarea").fill("A method of training a neural network")
+    page.locator(".patentrnn-generate").click()
+    text = generated_text(page)
+    assert len(text.split()) >= 40
+    output = page.locator(".patentrnn-output-widget").inner_text()
+    assert output.startswith("A method of training a neural network")
+    assert page.locator(".patentrnn-output-widget .generated").evaluate("e => getComputedStyle(e).color") == (
+        "rgb(255, 0, 0)"
+    )
+    screenshot = tmp_path / "app.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 10_000
+    if os.environ.get("PATENTRNN_UPDATE_SCREENSHOT") == "1":
+        shutil.copy(screenshot, ROOT / "notebooks" / "app.png")
+
+
+def test_random_mode_shows_three_blocks(server, page):
+    open_app(page, server)
+    page.get_by_role("button", name="Random real abstract").click()
+    page.locator(".patentrnn-generate").click()
+    page.locator(".patentrnn-output-widget .actual").wait_for(timeout=30_000)
+    for title in ("Seed", "RNN generated", "Actual"):
+        assert page.locator(".patentrnn-output-widget h4", has_text=title).count() == 1
+    boxes = [page.locator(f".patentrnn-output-widget .{name}").bounding_box() for name in ("seed", "rnn", "actual")]
+    assert boxes[0]["y"] == boxes[1]["y"] == boxes[2]["y"], "side by side on a wide screen"
+    page.set_viewport_size({"width": 480, "height": 900})
+    page.wait_for_timeout(300)
+    boxes = [page.locator(f".patentrnn-output-widget .{name}").bounding_box() for name in ("seed", "rnn", "actual")]
+    assert boxes[0]["y"] < boxes[1]["y"] < boxes[2]["y"], "stacked on a narrow screen"
+
+
+def test_hostile_seed_is_text_and_fires_no_dialog(server, page):
+    open_app(page, server)
+    page.locator(".patentrnn-seed textarea").fill(HOSTILE)
+    page.locator(".patentrnn-generate").click()
+    generated_text(page)
+    assert "<img src=x" in page.locator(".patentrnn-output-widget").inner_text()
+    assert page.locator(".patentrnn-output-widget img").count() == 0
+    page.goto(server + "?seed=" + quote(HOSTILE) + "&words=12")
+    generated_text(page)
+    assert "<img src=x" in page.locator(".patentrnn-output-widget").inner_text()
+    assert page.locator(".patentrnn-output-widget img").count() == 0
+    page.wait_for_timeout(500)
+    assert page.dialogs == []
+
+
+def test_permalink_reproduces_its_output_word_for_word(server, page):
+    open_app(page, server)
+    page.locator(".patentrnn-seed textarea").fill("A neural network for image recognition")
+    page.locator(".patentrnn-generate").click()
+    first = generated_text(page)
+    href = page.locator(".patentrnn-permalink").get_attribute("href")
+    assert href.startswith("?") and "rng_seed=" in href
+    page.goto(server + href)
+    assert generated_text(page) == first
+
+
+def test_invalid_url_values_are_reported(server, page):
+    page.goto(server + "?diversity=99&words=12&seed=A+network")
+    generated_text(page)
+    assert "Diversity must be between 0.5 and 5." in page.locator(".patentrnn-status").inner_text()
+
+
+def test_screenshot_path_is_in_the_readme():
+    assert "notebooks/app.png" in (ROOT / "README.md").read_text()
+    assert Path(ROOT / "notebooks" / "app.png").exists()

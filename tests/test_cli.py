@@ -1,0 +1,65 @@
+"""Every CLI command runs; errors are one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import run_cli
+
+
+def test_models_lists_bundles(tiny_models):
+    done = run_cli("models", "--models-dir", str(tiny_models))
+    assert done.returncode == 0 and "tiny-windows" in done.stdout and "perplexity" in done.stdout
+    rows = json.loads(run_cli("models", "--json", "--models-dir", str(tiny_models)).stdout)
+    assert {row["name"] for row in rows} == {"tiny", "tiny-windows"}
+
+
+def test_generate_seed_random_and_json(tiny_models):
+    env = {"PATENTRNN_MODELS": str(tiny_models)}
+    done = run_cli("generate", "--model", "tiny", "--seed", "A neural network", "--words", "8", "--rng-seed", "1",
+                   env=env)  # fmt: skip
+    assert done.returncode == 0 and done.stdout.startswith("A neural network")
+    data = json.loads(run_cli("generate", "--model", "tiny", "--random", "--words", "8", "--json", env=env).stdout)
+    assert data["mode"] == "random" and len(data["generated"]) == 8 and len(data["actual_words"]) == 8
+    again = run_cli("generate", "--model", "tiny", "--seed", "A neural network", "--words", "8", "--rng-seed", "1",
+                    env=env)  # fmt: skip
+    assert again.stdout == done.stdout
+
+
+def test_evaluate_any_csv(tiny_models, tmp_path):
+    csv = tmp_path / "mine.csv"
+    csv.write_text('patent_abstract\n"A neural network is trained, and a zorblax learns."\nA second abstract here.\n')
+    done = run_cli("evaluate", "--model", "tiny", "--corpus", str(csv), "--json", "--models-dir", str(tiny_models))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["abstracts"] == 2 and report["targets"] == 14 and report["unk_target_share"] > 0
+    assert report["log_loss"] > 0 and 0 <= report["top1_accuracy"] <= report["top5_accuracy"] <= 1
+
+
+def test_train_command_makes_a_bundle(tmp_path):
+    done = run_cli("train", "--name", "cli-tiny", "--preset", "tiny", "--max-abstracts", "60", "--epochs", "1",
+                   "--verbose", "0", "--models-dir", str(tmp_path))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "cli-tiny" / "card.json").exists()
+    assert not list(tmp_path.glob(".cli-tiny.*[!t]"))  # no staging directories left behind
+
+
+def test_errors_are_one_line_without_traceback(tiny_models, tmp_path):
+    env = {"PATENTRNN_MODELS": str(tiny_models)}
+    cases = [
+        ("generate", "--model", "../etc", "--seed", "x"),
+        ("generate", "--model", "nope", "--seed", "x"),
+        ("generate", "--model", "tiny", "--seed", "   "),
+        ("generate", "--model", "tiny", "--seed", "A network", "--diversity", "nan"),
+        ("generate", "--model", "tiny", "--seed", "A network", "--words", "0"),
+        ("evaluate", "--model", "tiny", "--corpus", "unknown-corpus"),
+        ("evaluate", "--model", "tiny", "--corpus", str(tmp_path / "missing.csv")),
+        ("train", "--name", "../bad", "--preset", "tiny", "--max-abstracts", "20"),
+        ("train", "--name", "x", "--preset", "giant", "--max-abstracts", "20", "--models-dir", str(tmp_path)),
+    ]
+    for args in cases:
+        done = run_cli(*args, env=env)
+        assert done.returncode == 2, (args, done.stderr)
+        # TensorFlow may log its own start-up lines first; ours is the one last line
+        assert "Traceback" not in done.stderr, (args, done.stderr)
+        assert done.stderr.strip().splitlines()[-1].startswith(f"patentrnn {args[0]}: error: "), done.stderr

@@ -1,0 +1,103 @@
+"""The public API: both modes, reproducibility, the result object, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+import patentrnn
+from patentrnn.generation import MAX_SEED_WORDS, MAX_WORDS
+
+
+@pytest.fixture
+def generator(tiny_env):
+    return patentrnn.load("tiny")
+
+
+def test_seed_mode_returns_words_probabilities_alternatives_and_settings(generator):
+    result = generator.generate("A neural network is trained", words=12, diversity=0.8, rng_seed=7)
+    assert result.mode == "seed" and result.seed_words == ["A", "neural", "network", "is", "trained"]
+    assert len(result.generated) == 12 and result.actual_words is None
+    for item in result.generated:
+        assert 0 < item.probability <= 1 and len(item.alternatives) == 5
+        assert item.word not in ("<unk>", "<pad>")
+    assert result.settings == {"words": 12, "diversity": 0.8, "top_k": None, "top_p": None, "rng_seed": 7}
+    assert result.timings["total_ms"] > 0
+    assert result.to_dict()["generated_text"] == result.generated_text
+
+
+def test_same_settings_and_rng_seed_give_the_same_words(generator):
+    first = generator.generate("A neural network", words=30, diversity=1.2, top_k=50, rng_seed=11)
+    again = patentrnn.Generator(generator.bundle).generate(
+        "A neural network", words=30, diversity=1.2, top_k=50, rng_seed=11
+    )
+    assert first.generated_words == again.generated_words
+    other = generator.generate("A neural network", words=30, diversity=1.2, top_k=50, rng_seed=12)
+    assert other.generated_words != first.generated_words
+
+
+def test_drawn_rng_seed_is_reported_and_reproduces(generator):
+    result = generator.generate("A neural network", words=15)
+    again = generator.generate("A neural network", words=15, rng_seed=result.settings["rng_seed"])
+    assert result.generated_words == again.generated_words
+
+
+def test_greedy_is_deterministic_without_a_seed(generator):
+    first = generator.generate("A neural network", words=10, diversity=0)
+    assert first.generated_words == generator.generate("A neural network", words=10, diversity=0).generated_words
+
+
+def test_random_mode_gives_seed_generated_and_actual_from_a_test_abstract(generator):
+    result = generator.generate(words=20, rng_seed=3)
+    assert result.mode == "random" and len(result.seed_words) == 50
+    assert len(result.actual_words) == 20 and len(result.generated) == 20
+    joined = " ".join(result.seed_words + result.actual_words)
+    assert any(joined in " ".join(abstract) for abstract in generator.test_abstracts())
+    assert generator.generate(words=20, rng_seed=3).seed_words == result.seed_words
+
+
+def test_unknown_seed_words_are_reported_not_dropped(generator):
+    result = generator.generate("A neural zorblaxian network", words=5, rng_seed=1)
+    assert result.unknown_words == ["zorblaxian"] and "zorblaxian" in result.seed_words
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(seed=""), "empty"),
+        (dict(seed="   \n\t "), "empty"),
+        (dict(seed="qwxz zzyzx"), "knows none"),
+        (dict(seed="😀🤖"), "knows none"),
+        (dict(seed="A network", diversity=-0.1), "Diversity"),
+        (dict(seed="A network", diversity=float("nan")), "finite"),
+        (dict(seed="A network", diversity="lots"), "number"),
+        (dict(seed="A network", words=0), "between 1 and"),
+        (dict(seed="A network", words=MAX_WORDS + 1), "between 1 and"),
+        (dict(seed="A network", words=2.5), "whole number"),
+        (dict(seed="A network", rng_seed=-1), "rng_seed"),
+        (dict(seed=123), "text"),
+    ],
+)
+def test_bad_input_is_a_clear_value_error(generator, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        generator.generate(**kwargs)
+
+
+def test_unknown_model_and_path_names_are_refused(tiny_env):
+    with pytest.raises(ValueError, match="unknown model"):
+        patentrnn.load("no-such-model")
+    for name in ("../tiny", "/etc/passwd", "tiny/..", ""):
+        with pytest.raises(ValueError):
+            patentrnn.load(name or "..")
+
+
+def test_a_megabyte_seed_keeps_the_last_words_and_says_so(generator):
+    result = generator.generate("A neural network " * 70_000, words=5, rng_seed=1)
+    assert len(result.seed_words) == MAX_SEED_WORDS
+    assert result.notes and "last" in " ".join(result.notes)
+
+
+def test_control_characters_emoji_and_right_to_left_text(generator):
+    result = generator.generate("A\x00 neural\u202e network 🤖 שלום", words=5, rng_seed=1)
+    assert "\x00" not in "".join(result.seed_words) and "\u202e" not in "".join(result.seed_words)
+    assert "🤖" in result.unknown_words and "שלום" in result.unknown_words
+    assert len(result.generated) == 5

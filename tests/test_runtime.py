@@ -1,0 +1,68 @@
+"""The numpy runtime agrees with Keras, and serving never imports TensorFlow."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from patentrnn.bundle import DEFAULT_MODEL, keras_model, list_names, load_bundle, models_dir
+from patentrnn.corpus import load_corpus, split_abstracts
+from patentrnn.runtime import Runtime
+
+
+def softmax(logits):
+    logits = logits.astype(np.float64)
+    exp = np.exp(logits - logits.max(-1, keepdims=True))
+    return exp / exp.sum(-1, keepdims=True)
+
+
+def real_seeds(bundle, count=3, length=60):
+    abstracts = split_abstracts(load_corpus(bundle.card["corpus"]["name"]).abstracts).test
+    return [bundle.vocabulary.encode(text)[:length] for text in abstracts[:count]]
+
+
+@pytest.mark.parametrize("name", list_names() or ["(no shipped models)"])
+def test_numpy_runtime_matches_keras_on_real_seeds(name, data_dir):
+    assert name in list_names(), f"no model bundles in {models_dir()}"
+    bundle = load_bundle(name)
+    model, runtime = keras_model(bundle), Runtime(bundle)
+    worst = 0.0
+    for ids in real_seeds(bundle):
+        expected = softmax(np.asarray(model(np.array([ids]), training=False))[0])
+        actual = softmax(runtime.sequence_logits(ids))
+        worst = max(worst, float(np.abs(expected - actual).max()))
+        # stepping after reading a prefix gives the same next-word distribution
+        state, logits = runtime.read(ids[:-1])
+        _, stepped = runtime.step(state, ids[-1])
+        assert np.abs(softmax(stepped) - expected[-1]).max() <= 1e-5
+    assert worst <= 1e-5, f"{name}: max |p_keras - p_numpy| = {worst:.2e}"
+
+
+def test_tiny_models_agree_too(tiny_models):
+    for name in ("tiny", "tiny-windows"):
+        bundle = load_bundle(name, tiny_models)
+        ids = bundle.vocabulary.encode("A neural network is trained on data to classify signals .")
+        expected = softmax(np.asarray(keras_model(bundle)(np.array([ids]), training=False))[0])
+        assert np.abs(expected - softmax(Runtime(bundle).sequence_logits(ids))).max() <= 1e-5
+
+
+def test_generating_never_imports_tensorflow():
+    code = (
+        "import sys, patentrnn\n"
+        "from patentrnn import app, cli, rendering\n"
+        f"r = patentrnn.load({DEFAULT_MODEL!r}).generate('A neural network', words=20, rng_seed=1)\n"
+        "assert r.generated_words, 'nothing generated'\n"
+        "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
+
+
+def test_empty_sequence_is_refused(tiny_models):
+    with pytest.raises(ValueError):
+        Runtime(load_bundle("tiny", tiny_models)).read([])
