@@ -179,12 +179,12 @@ class App:
             log.exception("generation failed")
             self._message(f"Something went wrong ({type(error).__name__}); please try again.")
         else:
-            self.result = result
-            self.rng_seed.value = str(result.settings["rng_seed"])
+            self.result = result  # its rng_seed is in the status line and the permalink
             self.output.value = render_html(result)
             self.links.value = self._links(result)
             self._message(
-                f"{len(result.generated)} words in {result.timings['total_ms']:.1f} ms. " + " ".join(result.notes),
+                f"{len(result.generated)} words in {result.timings['total_ms']:.1f} ms, "
+                f"rng seed {result.settings['rng_seed']}. " + " ".join(result.notes),
                 "info",
             )
         finally:

@@ -17,6 +17,7 @@ import csv
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,8 +151,8 @@ def locate(name_or_path: str | os.PathLike, data_dir: str | os.PathLike | None =
     raise CorpusError(f"unknown corpus {text!r}: use one of {', '.join(CORPORA)} or a path to a CSV file")
 
 
-def read_abstracts(path: str | os.PathLike) -> list[str]:
-    """Read the ``patent_abstract`` column of a CSV, cleaned, empty rows dropped."""
+def iter_abstracts(path: str | os.PathLike) -> Iterator[str]:
+    """Stream the cleaned, non-empty ``patent_abstract`` values of a CSV."""
     path = Path(path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -160,12 +161,19 @@ def read_abstracts(path: str | os.PathLike) -> list[str]:
                 raise CorpusError(f"{path} is empty: expected a CSV with a patent_abstract column")
             if "patent_abstract" not in reader.fieldnames:
                 raise CorpusError(f"{path} has no patent_abstract column (columns: {', '.join(reader.fieldnames)})")
-            abstracts = [clean(row["patent_abstract"] or "") for row in reader]
+            for row in reader:
+                text = clean(row["patent_abstract"] or "")
+                if text:
+                    yield text
     except UnicodeDecodeError as error:
         raise CorpusError(f"{path} is not UTF-8 text: {error}") from error
     except csv.Error as error:
         raise CorpusError(f"{path} is not a readable CSV: {error}") from error
-    abstracts = [text for text in abstracts if text]
+
+
+def read_abstracts(path: str | os.PathLike) -> list[str]:
+    """Read the ``patent_abstract`` column of a CSV, cleaned, empty rows dropped."""
+    abstracts = list(iter_abstracts(path))
     if not abstracts:
         raise CorpusError(f"{path} has no non-empty abstracts")
     return abstracts
@@ -196,7 +204,8 @@ class Split:
     test: list[str]
 
 
-def _part_of(text: str, config: SplitConfig) -> str:
+def part_of(text: str, config: SplitConfig = SplitConfig()) -> str:
+    """Which part, ``train``, ``validation`` or ``test``, an abstract belongs to."""
     # A hash of the text, not a shuffle of positions: identical abstracts (the
     # neural-network corpus has 341 repeats) always land in the same part, and an
     # abstract keeps its part when others are added or removed.
@@ -215,5 +224,5 @@ def split_abstracts(abstracts: list[str], config: SplitConfig = SplitConfig()) -
         raise ValueError("validation and test fractions must be in [0, 1) and sum to less than 1")
     parts: dict[str, list[str]] = {"train": [], "validation": [], "test": []}
     for text in abstracts:
-        parts[_part_of(text, config)].append(text)
+        parts[part_of(text, config)].append(text)
     return Split(**parts)

@@ -14,6 +14,8 @@ generated one. Never imports TensorFlow.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import numbers
 import secrets
 import time
@@ -106,10 +108,11 @@ class Generator:
     """Generates text from one bundle. Create with ``patentrnn.load(name)``."""
 
     def __init__(self, bundle: Bundle):
-        self.bundle = bundle
+        self.runtime = Runtime(bundle, pad_to=BLOCK)
+        # The runtime holds float32 copies of what it needs: drop the stored arrays.
+        self.bundle = dataclasses.replace(bundle, weights={})
         self.name = bundle.name
         self.vocabulary = bundle.vocabulary
-        self.runtime = Runtime(bundle, pad_to=BLOCK)
         self.sampler = Sampler(len(self.vocabulary), banned=(PAD_ID, UNK_ID))
         self._test_abstracts: list[list[str]] | None = None
 
@@ -142,16 +145,20 @@ class Generator:
             if not name:
                 raise ValueError(f"model {self.name!r} does not name its corpus")
             try:
-                data = corpus_module.load_corpus(name)
+                _, path = corpus_module.locate(name)
+                if corpus_module.sha256_of(path) != card["corpus"].get("sha256"):
+                    raise corpus_module.CorpusError(f"{path} is not the file the model was trained on")
+                split = card.get("split", {})
+                config = SplitConfig(split.get("validation", 0.1), split.get("test", 0.1), split.get("seed", 0))
+                used = card["corpus"].get("abstracts")  # a run may use the first N abstracts only
+                # streamed: a serving kernel keeps only the test part in memory
+                self._test_abstracts = [
+                    self.vocabulary.tokenize(text)
+                    for text in itertools.islice(corpus_module.iter_abstracts(path), used)
+                    if corpus_module.part_of(text, config) == "test"
+                ]
             except corpus_module.CorpusError as error:
                 raise corpus_module.CorpusError(f"Random start needs the {name!r} corpus: {error}") from error
-            if data.sha256 != card["corpus"].get("sha256", data.sha256):
-                raise corpus_module.CorpusError(f"the {name!r} corpus differs from the one the model was trained on")
-            split = card.get("split", {})
-            config = SplitConfig(split.get("validation", 0.1), split.get("test", 0.1), split.get("seed", 0))
-            used = card["corpus"].get("abstracts") or len(data.abstracts)  # a run may use the first N only
-            abstracts = corpus_module.split_abstracts(data.abstracts[:used], config).test
-            self._test_abstracts = [self.vocabulary.tokenize(text) for text in abstracts]
         return self._test_abstracts
 
     # --- generation -----------------------------------------------------------------

@@ -26,6 +26,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -225,8 +226,15 @@ class TimeBudget:
         return _TimeBudget()
 
 
-def train(config: TrainConfig, name: str, models_dir: str | os.PathLike | None = None) -> Path:
-    """Train, evaluate on validation and test, and save bundle ``name``. Returns its path."""
+def train(
+    config: TrainConfig, name: str, models_dir: str | os.PathLike | None = None, extra_callbacks: list | None = None
+) -> Path:
+    """Train, evaluate on validation and test, and save bundle ``name``. Returns its path.
+
+    An interrupted run resumes from its checkpoint directory when started again with
+    the same name (``config.checkpoint_dir``, default ``models/.<name>.checkpoint``);
+    the directory is removed once the bundle is saved. ``extra_callbacks`` are Keras
+    callbacks (progress reporting, plots)."""
     from . import bundle
     from .model import PRESETS, build_model, named_weights, preset
 
@@ -277,6 +285,7 @@ def train(config: TrainConfig, name: str, models_dir: str | os.PathLike | None =
     ]
     if config.time_budget_minutes:
         callbacks.append(TimeBudget(config.time_budget_minutes))
+    callbacks += list(extra_callbacks or [])
     history = model.fit(
         _dataset(train_batches, shuffle=True, seed=config.seed),
         validation_data=_dataset(validation_batches, shuffle=False, seed=0),
@@ -313,6 +322,7 @@ def train(config: TrainConfig, name: str, models_dir: str | os.PathLike | None =
         "metrics": {"validation": validation_metrics, "test": test_metrics},
     }
     path = bundle.save_bundle(name, model_config, vocabulary, named_weights(scorer), card, models_dir)
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return path
 
 

@@ -34,7 +34,10 @@ def test_random_mode_shows_three_blocks(app):
     app.start.value = "random"
     assert app.seed.disabled
     app.button.click()
-    assert "<h4>Actual</h4>" in app.output.value and app.rng_seed.value.isdigit()
+    assert "<h4>Actual</h4>" in app.output.value and "rng seed" in app.status.value
+    first = app.output.value
+    app.button.click()  # an empty rng seed field draws a new one each time
+    assert app.output.value != first
 
 
 def test_errors_are_short_messages_and_the_button_comes_back(app):
@@ -78,6 +81,7 @@ def test_url_parameters_fill_the_form_and_generate(app):
     problems = app.apply_query("seed=A+neural+network&words=15&diversity=1.5&model=tiny&rng_seed=9")
     assert problems == []
     assert (app.words.value, app.diversity.value, app.rng_seed.value) == (15, 1.5, "9")
+    assert "rng seed 9." in app.status.value
     assert app.output.value.count('class="word"') == 15
 
 
@@ -102,3 +106,22 @@ def test_permalink_reproduces_the_output_word_for_word(app, tiny_env):
     other = App()
     other.apply_query(query)
     assert other.output.value == first
+
+
+def test_the_button_is_disabled_while_generating(app, monkeypatch):
+    import patentrnn.app as app_module
+
+    seen = []
+    real_load = app_module.load
+
+    class Watching:
+        def __init__(self, generator):
+            self.generator = generator
+
+        def generate(self, **settings):
+            seen.append(app.button.disabled)
+            return self.generator.generate(**settings)
+
+    monkeypatch.setattr(app_module, "load", lambda name: Watching(real_load(name)))
+    app.button.click()
+    assert seen == [True] and app.button.disabled is False

@@ -68,6 +68,9 @@ def test_seed_and_click_shows_generated_words(server, page, tmp_path):
     assert page.locator(".patentrnn-output-widget .generated").evaluate("e => getComputedStyle(e).color") == (
         "rgb(255, 0, 0)"
     )
+    first_word = page.locator(".patentrnn-output-widget .word").first
+    assert "top alternatives:" in first_word.get_attribute("title")
+    first_word.hover()
     screenshot = tmp_path / "app.png"
     page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > 10_000

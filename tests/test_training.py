@@ -98,3 +98,24 @@ def test_list_bundles_reads_cards(tiny_models):
     rows = {row["name"]: row for row in list_bundles(tiny_models)}
     assert set(rows) == {"tiny", "tiny-windows"}
     assert rows["tiny"]["test"]["perplexity"] > 1
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path, data_dir):
+    import keras
+
+    from patentrnn.corpus import SplitConfig
+    from patentrnn.training import TrainConfig, train
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    config = TrainConfig(preset="tiny", max_abstracts=60, epochs=3, patience=5, verbose=0, split=SplitConfig(0.2, 0.2))
+    with pytest.raises(KeyboardInterrupt):
+        train(config, "resumed", tmp_path, extra_callbacks=[Interrupt()])
+    assert (tmp_path / ".resumed.checkpoint" / "backup").exists() and not (tmp_path / "resumed").exists()
+    path = train(config, "resumed", tmp_path)
+    card = json.loads((path / "card.json").read_text())
+    assert card["training"]["epochs_run"] == 1, "epochs 1 and 2 came from the checkpoint"
+    assert not (tmp_path / ".resumed.checkpoint").exists()

@@ -34,9 +34,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def voila_app(env: dict | None = None, log_path: Path | None = None, timeout: float = 90):
-    """Serve notebooks/app.ipynb with the repository's voila.json; yield its URL once
-    the preheated kernel pool is filled."""
+def voila_app(env: dict | None = None, log_path: Path | None = None, timeout: float = 90, notebook: Path | None = None):
+    """Serve ``notebook`` (default notebooks/app.ipynb) with the repository's voila.json;
+    yield its URL and the server process once the preheated kernel pool is filled."""
     port = free_port()
     if log_path is None:
         import tempfile
@@ -47,13 +47,13 @@ def voila_app(env: dict | None = None, log_path: Path | None = None, timeout: fl
         process = subprocess.Popen(
             [
                 voila,
-                "notebooks/app.ipynb",
+                str(notebook or ROOT / "notebooks" / "app.ipynb"),
                 f"--port={port}",
                 "--no-browser",
                 "--Voila.ip=127.0.0.1",
                 f"--Voila.config_file_paths={ROOT}",
-            ],  # fmt: skip
-            cwd=ROOT,
+            ],
+            cwd=notebook.parent if notebook else ROOT,
             env={**os.environ, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -67,11 +67,13 @@ def voila_app(env: dict | None = None, log_path: Path | None = None, timeout: fl
             time.sleep(0.2)
         yield f"http://127.0.0.1:{port}/", process
     finally:
-        os.killpg(process.pid, 15)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, 15)
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, 9)
 
 
 def kernel_pids(server_pid: int) -> list[int]:

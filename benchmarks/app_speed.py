@@ -1,0 +1,125 @@
+"""App speed and memory: the patentrnn page against a trivial widget page, one run.
+
+Both are served by Voilà with the repository's voila.json (a preheated kernel), and
+driven by headless Chromium through Playwright:
+
+* navigation → widgets visible (median of several page loads, each on a fresh
+  preheated kernel);
+* click → 100 generated words visible (patentrnn only; median of several clicks);
+* kernel RSS of the kernel that served the page, and of a spare preheated one.
+
+    python benchmarks/app_speed.py [--loads 5] [--clicks 15]
+
+Targets: widgets visible <= 1.5 s, click -> 100 words <= 200 ms, kernel RSS <= 80 MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from voila_server import CHROMIUM_ARGS, find_chromium, kernel_pids, rss_mib, voila_app  # noqa: E402
+
+TRIVIAL = """import ipywidgets as widgets
+button = widgets.Button(description="Go")
+button.add_class("trivial-button")
+widgets.VBox([widgets.Textarea(), widgets.FloatSlider(), button, widgets.HTML()])"""
+
+
+def trivial_notebook(directory: Path) -> Path:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(TRIVIAL)]
+    path = directory / "trivial.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def wait_for_pool(log: Path, fills: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while log.read_text().count("is filled") < fills:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the preheated kernel pool did not refill")
+        time.sleep(0.1)
+
+
+def measure(browser, notebook: Path | None, selector: str, loads: int, clicks: int, env: dict) -> dict:
+    log = Path(tempfile.mkstemp(suffix=".log")[1])
+    figures: dict = {"visible_s": [], "click_ms": []}
+    with voila_app(env, log_path=log, notebook=notebook) as (url, server):
+        for load in range(loads):
+            wait_for_pool(log, load + 1)
+            time.sleep(0.5)  # let the spare kernel settle
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            started = time.perf_counter()
+            page.goto(url)
+            page.locator(selector).wait_for(state="visible")
+            figures["visible_s"].append(time.perf_counter() - started)
+            if clicks and load == loads - 1:
+                page.goto(url + "?words=100&seed=A+neural+network")
+                page.locator(".patentrnn-output-widget .word").first.wait_for()
+                for _ in range(clicks):
+                    before = page.locator(".patentrnn-output-widget").inner_html()
+                    started = time.perf_counter()
+                    page.locator(".patentrnn-generate").click()
+                    page.wait_for_function(
+                        "before => { const o = document.querySelector('.patentrnn-output-widget');"
+                        " return o.innerHTML !== before && o.querySelectorAll('.word').length === 100; }",
+                        arg=before,
+                        polling="raf",
+                    )
+                    figures["click_ms"].append((time.perf_counter() - started) * 1000)
+            if load < loads - 1:
+                page.close()
+        time.sleep(1)
+        rss = sorted(rss_mib(pid) for pid in kernel_pids(server.pid))
+        figures["rss_serving"] = rss[-1] if rss else float("nan")
+        figures["rss_spare"] = rss[0] if rss else float("nan")
+        figures["kernels"] = len(rss)
+    return figures
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loads", type=int, default=5)
+    parser.add_argument("--clicks", type=int, default=15)
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    chromium = find_chromium()
+    if not chromium:
+        print("Chromium not found: apt-get install -y chromium, or set PATENTRNN_CHROMIUM", file=sys.stderr)
+        return 1
+    env = {"PATENTRNN_DATA": os.environ.get("PATENTRNN_DATA", "")}
+    with tempfile.TemporaryDirectory() as directory, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        trivial = measure(browser, trivial_notebook(Path(directory)), ".trivial-button", args.loads, 0, env)
+        ours = measure(browser, None, ".patentrnn-generate", args.loads, args.clicks, env)
+        browser.close()
+
+    def row(name, baseline, value, unit, target):
+        ratio = f"{value / baseline:.2f}x" if baseline == baseline and baseline else ""
+        base = f"{baseline:.2f}" if baseline == baseline else "–"
+        print(f"{name:34}{base:>14}{value:>12.2f} {unit:<5}{ratio:>8}   {target}")
+
+    print(f"{'':34}{'trivial page':>14}{'patentrnn':>12}{'':6}{'ratio':>8}   target")
+    row("widgets visible (median s)", statistics.median(trivial["visible_s"]),
+        statistics.median(ours["visible_s"]), "s", "<= 1.5 s")  # fmt: skip
+    row("click -> 100 words (median ms)", float("nan"), statistics.median(ours["click_ms"]), "ms", "<= 200 ms")
+    row("serving kernel RSS", trivial["rss_serving"], ours["rss_serving"], "MiB", "<= 80 MiB")
+    row("spare preheated kernel RSS", trivial["rss_spare"], ours["rss_spare"], "MiB", "")
+    print(f"\npage loads: {args.loads} each; clicks: {len(ours['click_ms'])}; "
+          f"all visible times (s): trivial {[round(t, 2) for t in trivial['visible_s']]}, "
+          f"patentrnn {[round(t, 2) for t in ours['visible_s']]}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
