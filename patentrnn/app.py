@@ -150,7 +150,7 @@ class App:
         if not WORDS[0] <= words <= WORDS[1]:
             raise ValueError(f"Number of words must be between {WORDS[0]} and {WORDS[1]}.")
         rng_text = self.rng_seed.value.strip()
-        if rng_text and not rng_text.isdigit():
+        if rng_text and not (rng_text.isascii() and rng_text.isdigit()):
             raise ValueError("The rng seed must be a whole number, or empty for a random one.")
         settings = {
             "seed": None if self.start.value == "random" else self.seed.value,
@@ -255,7 +255,7 @@ class App:
                 problems.append(f"Diversity must be between {DIVERSITY[0]:g} and {DIVERSITY[1]:g}.")
         if value("rng_seed") is not None:
             text = value("rng_seed").strip()
-            if text.isdigit() and int(text) < 2**32:
+            if text.isascii() and text.isdigit() and int(text) < 2**32:
                 self.rng_seed.value = text
             else:
                 problems.append("rng_seed must be a whole number below 4294967296.")

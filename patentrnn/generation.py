@@ -28,7 +28,7 @@ from . import corpus as corpus_module
 from .bundle import DEFAULT_MODEL, Bundle, check_name, load_bundle, models_dir
 from .corpus import SplitConfig
 from .runtime import Runtime
-from .sampling import BLOCK, Sampler, SamplingConfig
+from .sampling import ROWS, Sampler, SamplingConfig
 from .vocabulary import PAD_ID, UNK_ID, detokenize
 
 MAX_WORDS = 5000  # words generated per call
@@ -108,7 +108,7 @@ class Generator:
     """Generates text from one bundle. Create with ``patentrnn.load(name)``."""
 
     def __init__(self, bundle: Bundle):
-        self.runtime = Runtime(bundle, pad_to=BLOCK)
+        self.runtime = Runtime(bundle, pad_to=ROWS)
         # The runtime holds float32 copies of what it needs: drop the stored arrays.
         self.bundle = dataclasses.replace(bundle, weights={})
         self.name = bundle.name
@@ -202,15 +202,19 @@ class Generator:
         read_started = time.perf_counter()
         state, logits = self.runtime.read(seed_ids)
         generate_started = time.perf_counter()
-        generated = []
+        choices = []
+        step, choose = self.runtime.step, sampler.choose
         for position in range(words):
-            choice, probability, offered = sampler.choose(logits, sampling, rng)
-            generated.append(
-                GeneratedWord(vocabulary.words[choice], probability, [(vocabulary.words[i], p) for i, p in offered])
-            )
+            choice = choose(logits, sampling, rng)  # (word id, probability, alternatives)
+            choices.append(choice)
             if position + 1 < words:
-                state, logits = self.runtime.step(state, choice)
+                state, logits = step(state, choice[0])
         finished = time.perf_counter()
+        names = vocabulary.words
+        generated = [
+            GeneratedWord(names[word], probability, [(names[i], p) for i, p in offered])
+            for word, probability, offered in choices
+        ]
         return Generation(
             model=self.name,
             mode=mode,

@@ -45,8 +45,8 @@ PRESETS: dict[str, ModelConfig] = {
     "large": ModelConfig(
         embedding_dim=128,
         lstm_units=384,
-        lstm_dropout_rate=0.3,
-        output_dropout_rate=0.3,
+        lstm_dropout_rate=0.4,
+        output_dropout_rate=0.4,
         dense_units=64,
         dropout_rate=0.1,
     ),
