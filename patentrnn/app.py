@@ -96,7 +96,7 @@ class App:
             options=options or [("no models found", "")],
             value=DEFAULT_MODEL if DEFAULT_MODEL in names else (names[0] if names else ""),
             description="Model:",
-            layout=widgets.Layout(width="32em"),
+            layout=widgets.Layout(width="40em"),
         )
         self.sampling = widgets.Dropdown(
             options=[("diversity only", "none"), ("top-k", "top_k"), ("top-p (nucleus)", "top_p")],

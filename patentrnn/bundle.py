@@ -16,10 +16,11 @@ import json
 import os
 import re
 import shutil
+import struct
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +67,8 @@ class Bundle:
 
 
 def _versions() -> dict:
+    from importlib import metadata  # here: a serving kernel never saves, and it costs ~1 MiB
+
     versions = {"python": sys.version.split()[0], "numpy": np.__version__}
     for package in ("patentrnn", "keras", "tensorflow-cpu", "tensorflow"):
         try:
@@ -104,7 +107,8 @@ def save_bundle(
     try:
         (staging / "config.json").write_text(json.dumps(model_json, indent=2) + "\n")
         (staging / "vocab.json").write_text(vocabulary.to_json())
-        np.savez_compressed(staging / "weights.npz", **{k: np.asarray(v, np.float16) for k, v in weights.items()})
+        # uncompressed (float16 barely compresses: 5.8 MB against 6.6 MB), so it can be memory-mapped
+        np.savez(staging / "weights.npz", **{k: np.asarray(v, np.float16) for k, v in weights.items()})
         (staging / "card.json").write_text(json.dumps(card, indent=2) + "\n")
         if target.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{name}.old.", dir=root))
@@ -130,10 +134,9 @@ def load_bundle(name: str | None = None, directory: str | os.PathLike | None = N
         model_json = json.loads((path / "config.json").read_text())
         config = ModelConfig.from_dict(model_json["model"])
         vocabulary = Vocabulary.from_json((path / "vocab.json").read_text())
-        with np.load(path / "weights.npz", allow_pickle=False) as archive:
-            weights = {key: archive[key] for key in archive.files}  # float16 as stored
+        weights = read_weights(path / "weights.npz")
         card = json.loads((path / "card.json").read_text())
-    except (OSError, KeyError, TypeError, ValueError) as error:
+    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as error:
         raise BundleError(f"model {name!r} at {path} is corrupt or incomplete: {error}") from error
     if len(vocabulary) != config.vocab_size:
         raise BundleError(
@@ -147,6 +150,39 @@ def load_bundle(name: str | None = None, directory: str | os.PathLike | None = N
     if weights["logits/kernel"].shape != (config.dense_units, config.vocab_size):
         raise BundleError(f"model {name!r} is corrupt: output weights do not match its config")
     return Bundle(name, path, config, vocabulary, weights, card)
+
+
+def read_weights(path: Path) -> dict:
+    """The named arrays of a ``weights.npz``, read-only.
+
+    Members stored uncompressed are memory-mapped rather than read: pages come in as
+    they are used, and a serving kernel uses few rows of the embedding table. Measured
+    for the default model: 3.4 MiB less kernel RSS, against an 80 MiB target. ``np.load``
+    cannot map the members of an .npz, hence the zip bookkeeping here."""
+    arrays = {}
+    with zipfile.ZipFile(path) as archive, open(path, "rb") as handle:
+        for info in archive.infolist():
+            name = info.filename.removesuffix(".npy")
+            handle.seek(info.header_offset)
+            local_header = handle.read(30)
+            if local_header[:4] != b"PK\x03\x04":
+                raise ValueError(f"{path}: damaged zip entry {info.filename}")
+            name_length, extra_length = struct.unpack("<HH", local_header[26:30])
+            handle.seek(info.header_offset + 30 + name_length + extra_length)
+            version = np.lib.format.read_magic(handle) if info.compress_type == zipfile.ZIP_STORED else None
+            if version not in ((1, 0), (2, 0)):  # compressed, or a header version we do not map
+                with archive.open(info) as member:
+                    arrays[name] = np.lib.format.read_array(member, allow_pickle=False)
+                continue
+            header = np.lib.format
+            read_header = header.read_array_header_1_0 if version == (1, 0) else header.read_array_header_2_0
+            shape, fortran_order, dtype = read_header(handle)
+            if dtype.hasobject:
+                raise ValueError(f"{path}: {name} holds Python objects")
+            arrays[name] = np.memmap(
+                path, dtype=dtype, mode="r", offset=handle.tell(), shape=shape, order="F" if fortran_order else "C"
+            )
+    return arrays
 
 
 def list_names(directory: str | os.PathLike | None = None) -> list[str]:

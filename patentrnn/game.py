@@ -7,10 +7,10 @@ picks one; the score is kept.
 
 from __future__ import annotations
 
+import random
 from html import escape
 
 import ipywidgets as widgets
-import numpy as np
 
 from .generation import Generator
 
@@ -20,7 +20,7 @@ class GuessTheHuman:
 
     def __init__(self, generator: Generator, words: int = 30, diversity: float = 0.8, rng_seed: int | None = None):
         self.generator, self.words, self.diversity = generator, words, diversity
-        self.rng = np.random.default_rng(rng_seed)
+        self.rng = random.Random(rng_seed)
         self.score = self.rounds = 0
         self.answer: int | None = None
         self.seed = widgets.HTML()
@@ -36,13 +36,14 @@ class GuessTheHuman:
 
     def new_round(self) -> None:
         first = self.generator.generate(words=self.words, diversity=self.diversity,
-                                        rng_seed=int(self.rng.integers(2**32)))  # fmt: skip
+                                        rng_seed=self.rng.randrange(2**32))  # fmt: skip
         second = self.generator.generate(" ".join(first.seed_words), words=self.words, diversity=self.diversity,
-                                         rng_seed=int(self.rng.integers(2**32)))  # fmt: skip
+                                         rng_seed=self.rng.randrange(2**32))  # fmt: skip
         options = [first.actual_text, first.generated_text, second.generated_text]
-        order = self.rng.permutation(3)
+        order = [0, 1, 2]
+        self.rng.shuffle(order)
         self.options = [options[i] for i in order]
-        self.answer = int(np.flatnonzero(order == 0)[0])
+        self.answer = order.index(0)
         self.seed.value = f"<b>Seed:</b> {escape(first.seed_text)} …"
         self.texts.value = "".join(
             f"<p><b>Option {i + 1}:</b> … {escape(text)}</p>" for i, text in enumerate(self.options)

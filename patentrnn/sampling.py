@@ -3,8 +3,9 @@
 Diversity keeps the reference's meaning: it sampled with
 ``p_i ∝ exp(log p_i / diversity)``, which is a softmax of ``logits / diversity``
 (a temperature). Diversity 0 picks the most likely word. Optional top-k and
-top-p (nucleus) restrict the choice first. A ``numpy.random.Generator`` passed
-in makes every draw reproducible.
+top-p (nucleus) restrict the choice first. A random generator passed in (anything
+with a ``random()`` method: ``random.Random`` or ``numpy.random.Generator``) makes
+every draw reproducible.
 
 The reference drew each word with float64 log/exp over the whole vocabulary and
 ``np.random.multinomial`` (~0.29 ms a word). ``Sampler`` draws from the same
@@ -97,7 +98,7 @@ class Sampler:
         self.scaled = np.empty(self.size, dtype=np.float32)
         self.banned = list(banned)
 
-    def choose(self, logits: np.ndarray, config: SamplingConfig, rng: np.random.Generator, alternatives: int = 5):
+    def choose(self, logits: np.ndarray, config: SamplingConfig, rng, alternatives: int = 5):
         """Return ``(word id, its model probability, [(alternative id, probability), ...])``.
 
         Probabilities are the model's own (softmax of the raw logits), whatever the
@@ -157,7 +158,7 @@ class Sampler:
         cut = int(np.searchsorted(cumulative, top_p * cumulative[-1])) + 1
         weights[order[cut:]] = 0
 
-    def _draw(self, weights: np.ndarray, rng: np.random.Generator) -> int:
+    def _draw(self, weights: np.ndarray, rng) -> int:
         """Inverse-CDF draw in two steps: a column by the column sums, then a row in it."""
         columns = self.columns
         column_cumulative = np.cumsum(weights.reshape(ROWS, columns).sum(axis=0), dtype=np.float64)

@@ -201,6 +201,23 @@ def evaluate_model(model, vocabulary: Vocabulary, abstracts: list[str], batch_si
     return finish_metrics(total)
 
 
+def half_precision_agreement(model, config: ModelConfig, vocabulary: Vocabulary, abstracts: list[str]) -> float:
+    """Share of positions where the float16-rounded weights pick the same most likely
+    next word as the float32 ones (bundles store float16)."""
+    from .model import build_model
+
+    rounded = build_model(config)
+    rounded.set_weights([w.astype(np.float16).astype(np.float32) for w in model.get_weights()])
+    same = total = 0
+    for inputs, _, weights in abstract_batches(encode_abstracts(vocabulary, abstracts), 8):
+        real = weights > 0
+        exact = np.asarray(model(inputs, training=False)).argmax(-1)
+        half = np.asarray(rounded(inputs, training=False)).argmax(-1)
+        same += int((exact == half)[real].sum())
+        total += int(real.sum())
+    return round(same / max(total, 1), 5)
+
+
 # --- training -----------------------------------------------------------------------
 
 
@@ -302,6 +319,7 @@ def train(
     scorer.set_weights(model.get_weights())
     validation_metrics = evaluate_model(scorer, vocabulary, parts.validation)
     test_metrics = evaluate_model(scorer, vocabulary, parts.test)
+    float16_agreement = half_precision_agreement(scorer, model_config, vocabulary, parts.validation)
 
     card = {
         "name": name,
@@ -320,6 +338,7 @@ def train(
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         },
         "metrics": {"validation": validation_metrics, "test": test_metrics},
+        "float16_weights": {"validation_argmax_agreement_with_float32": float16_agreement},
     }
     path = bundle.save_bundle(name, model_config, vocabulary, named_weights(scorer), card, models_dir)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)

@@ -24,6 +24,7 @@ def test_tiny_model_trains_end_to_end_and_its_card_is_complete(tiny_models):
         assert 0 <= metrics["top1_accuracy"] <= metrics["top5_accuracy"] <= 1
         assert 0 < metrics["unk_target_share"] < 1
     assert set(card["versions"]) >= {"numpy", "keras", "python"}
+    assert 0.9 <= card["float16_weights"]["validation_argmax_agreement_with_float32"] <= 1
     assert {p.name for p in (tiny_models / "tiny").iterdir()} == {
         "config.json",
         "vocab.json",
