@@ -23,7 +23,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-app
 
 app: $(VENV)/.installed-app
-	$(BIN)/voila notebooks/app.ipynb --Voila.config_file_paths="['$(CURDIR)']" \
+	$(BIN)/voila notebooks/app.ipynb --Voila.config_file_paths=$(CURDIR) \
 		--Voila.ip=$(HOST) --port=$(PORT) --no-browser
 
 lint: $(VENV)/.installed-test
