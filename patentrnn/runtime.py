@@ -69,8 +69,21 @@ class Runtime:
         zeros = np.zeros(self.units, dtype=np.float32)
         return [(zeros, zeros) for _ in self.layers]
 
-    def _lstm(self, state, token: int):
+    def _cell(self, z: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """New hidden and cell state from the pre-activations ``z`` (gates in the order
+        input, forget, output, cell; the first three pre-scaled by 0.5), in place on ``z``."""
         units = self.units
+        np.tanh(z, out=z)
+        gates = z[: 3 * units]
+        gates *= 0.5
+        gates += 0.5  # sigmoid of input, forget and output gates
+        c = gates[units : 2 * units] * c
+        c += gates[:units] * z[3 * units :]
+        h = np.tanh(c)
+        h *= gates[2 * units : 3 * units]
+        return h, c
+
+    def _lstm(self, state, token: int):
         x = self.embeddings[token]
         new_state = []
         for stacked, (h, c) in zip(self.layers, state):
@@ -78,15 +91,7 @@ class Runtime:
             inputs[: len(x)] = x
             inputs[len(x) : -1] = h
             inputs[-1] = 1.0
-            z = inputs @ stacked
-            np.tanh(z, out=z)
-            gates = z[: 3 * units]
-            gates *= 0.5
-            gates += 0.5  # sigmoid of input, forget and output gates
-            c = gates[units : 2 * units] * c
-            c += gates[:units] * z[3 * units :]
-            h = np.tanh(c)
-            h *= gates[2 * units : 3 * units]
+            h, c = self._cell(inputs @ stacked, c)
             new_state.append((h, c))
             x = h
         return new_state, x
@@ -127,14 +132,7 @@ class Runtime:
             for position in range(len(sequence)):
                 z = h @ recurrent
                 z += projected[position]
-                np.tanh(z, out=z)
-                gates = z[: 3 * units]
-                gates *= 0.5
-                gates += 0.5
-                c = gates[units : 2 * units] * c
-                c += gates[:units] * z[3 * units :]
-                h = np.tanh(c)
-                h *= gates[2 * units : 3 * units]
+                h, c = self._cell(z, c)
                 outputs[position] = h
             new_state.append((h, c))
             sequence = outputs

@@ -81,7 +81,7 @@ class Sampler:
     vectorised passes (a column-wise max of a 14k vocabulary: ~3 us, against ~9 us for
     contiguous blocks of 128), and both the draw and the top-5 search start from them.
 
-    ``logits`` may be padded past the vocabulary to ``ROWS * columns`` with ``-inf``
+    ``logits`` may be padded past the vocabulary to ``ROWS * columns`` with -1e30
     (``Runtime(bundle, pad_to=ROWS)`` does that; otherwise they are copied into a
     padded buffer). ``banned`` ids (padding, unknown word) are never drawn nor offered
     as alternatives, but their probability still counts in the model's probabilities
@@ -122,24 +122,17 @@ class Sampler:
             weights = exp
             if config.diversity != 1:
                 weights = np.exp(np.multiply(shifted, 1.0 / config.diversity, out=self.scaled), out=self.scaled)
+            # (weights is one of this sampler's buffers, not needed after the draw: edited in place)
             if config.top_k is not None and config.top_k < self.vocab_size:
                 keep = self._top(logits, column_max, config.top_k)
                 kept = weights[keep]
-                weights = np.zeros_like(weights)
+                weights.fill(0)
                 weights[keep] = kept
             if config.top_p is not None and config.top_p < 1:
-                weights = weights.copy()
                 self._nucleus(weights, config.top_p)
             choice = self._draw(weights, rng)
         offered = [(i, math.exp(shifted.item(i)) / total) for i in ranked.tolist()]
         return choice, math.exp(shifted.item(choice)) / total, offered
-
-    def top(self, logits: np.ndarray, k: int) -> np.ndarray:
-        """Ids of the ``k`` largest of ``logits``, largest first."""
-        if logits.shape[0] != self.size:
-            self.padded[: self.vocab_size] = logits
-            logits = self.padded
-        return self._top(logits, logits.reshape(ROWS, self.columns).max(axis=0), k)
 
     def _top(self, logits: np.ndarray, column_max: np.ndarray, k: int) -> np.ndarray:
         # Exact: the k-th largest column maximum is a lower bound for the k-th largest
