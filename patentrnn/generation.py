@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from . import corpus as corpus_module
 from .bundle import DEFAULT_MODEL, Bundle, check_name, load_bundle, models_dir
 from .corpus import SplitConfig
-from .runtime import Runtime
+from .runtime import Cursor, Runtime
 from .sampling import ROWS, Sampler, SamplingConfig
 from .vocabulary import PAD_ID, UNK_ID, detokenize
 
@@ -201,20 +201,34 @@ class Generator:
         vocabulary, sampler = self.vocabulary, self.sampler
         seed_ids = vocabulary.encode_words(seed_words)
         read_started = time.perf_counter()
-        state, logits = self.runtime.read(seed_ids)
+        cursor = Cursor(self.runtime, seed_ids)
         generate_started = time.perf_counter()
-        choices = []
-        step, choose = self.runtime.step, sampler.choose
+        # The network writes the next word's logits, (logits - shift) / temperature,
+        # straight into one of the sampler's rows; the sampler draws the word from it
+        # and describes (probability, alternatives) a batch of rows at a time. The
+        # shift, the largest logit after the seed, keeps exp in range without a pass
+        # over the vocabulary a word.
+        temperature = sampler.temperature(sampling)
+        rows, batch = sampler.rows, sampler.BATCH
+        first = cursor.logits(temperature, 0.0, out=rows[0])
+        peak = float(first[: len(vocabulary)].max())
+        first -= peak
+        shift = peak * temperature
+        logits, draw, feed = cursor.logits, sampler.draw, cursor.feed
+        chosen, described = [], []
         for position in range(words):
-            choice = choose(logits, sampling, rng)  # (word id, probability, alternatives)
-            choices.append(choice)
+            row = position % batch
+            tempered = first if position == 0 else logits(temperature, shift, out=rows[row])
+            chosen.append(draw(tempered, sampling, rng))
+            if row == batch - 1 or position == words - 1:
+                described += sampler.describe(rows[: row + 1], chosen[-row - 1 :], sampling)
             if position + 1 < words:
-                state, logits = step(state, choice[0])
+                feed(chosen[-1])
         finished = time.perf_counter()
         names = vocabulary.words
         generated = [
             GeneratedWord(names[word], probability, [(names[i], p) for i, p in offered])
-            for word, probability, offered in choices
+            for word, (probability, offered) in zip(chosen, described)
         ]
         return Generation(
             model=self.name,

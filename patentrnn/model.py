@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -106,3 +108,19 @@ def set_named_weights(model, arrays: dict) -> None:
             if tuple(value.shape) != tuple(variable.shape):
                 raise ValueError(f"bundle weight {key} has shape {value.shape}, model expects {variable.shape}")
             variable.assign(value.astype(variable.dtype))
+
+
+def order_dense_units(arrays: dict, order) -> dict:
+    """The same network with its dense layer's units rearranged: unit ``order[i]``
+    becomes unit ``i`` (the dense kernel's columns, its bias and the output kernel's
+    rows move together, so every logit is unchanged). The numpy runtime stops the
+    output product after the last active unit: most active units first makes that
+    product shorter."""
+    order = np.asarray(order)
+    if sorted(order.tolist()) != list(range(arrays["dense/bias"].shape[0])):
+        raise ValueError("order must be a permutation of the dense units")
+    arranged = dict(arrays)
+    arranged["dense/kernel"] = arrays["dense/kernel"][:, order]
+    arranged["dense/bias"] = arrays["dense/bias"][order]
+    arranged["logits/kernel"] = arrays["logits/kernel"][order, :]
+    return arranged

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from patentrnn.bundle import DEFAULT_MODEL, keras_model, list_names, load_bundle, models_dir
 from patentrnn.corpus import load_corpus, split_abstracts
-from patentrnn.runtime import Runtime
+from patentrnn.model import order_dense_units
+from patentrnn.runtime import Cursor, Runtime
 
 
 def softmax(logits):
@@ -41,6 +43,38 @@ def test_numpy_runtime_matches_keras_on_real_seeds(name, data_dir):
         _, stepped = runtime.step(state, ids[-1])
         assert np.abs(softmax(stepped) - expected[-1]).max() <= 1e-5
     assert worst <= 1e-5, f"{name}: max |p_keras - p_numpy| = {worst:.2e}"
+
+
+@pytest.mark.parametrize("name", list_names() or ["(no shipped models)"])
+def test_generation_cursor_matches_keras(name, data_dir):
+    # Cursor is what generation runs: input table, joint products, shortened output product
+    bundle = load_bundle(name)
+    model, runtime = keras_model(bundle), Runtime(bundle, pad_to=32)
+    vocab = runtime.vocab_size
+    for ids in real_seeds(bundle, count=2):
+        expected = softmax(np.asarray(model(np.array([ids]), training=False))[0])
+        cursor = Cursor(runtime, ids[:5])
+        for position in range(5, len(ids)):
+            logits = cursor.logits()[:vocab].copy()
+            assert np.abs(softmax(logits) - expected[position - 1]).max() <= 1e-5, position
+            # tempered logits are (logits - shift) / temperature
+            tempered = cursor.logits(0.7, 3.0)[:vocab]
+            assert np.allclose(tempered, (logits - 3.0) / 0.7, atol=1e-4)
+            cursor.feed(ids[position])
+        assert np.abs(softmax(cursor.logits()[:vocab]) - expected[-1]).max() <= 1e-5
+
+
+def test_dense_unit_order_changes_no_logit(tiny_models):
+    bundle = load_bundle("tiny", tiny_models)
+    units = bundle.config.dense_units
+    order = np.random.default_rng(0).permutation(units)
+    rearranged = replace(bundle, weights=order_dense_units(bundle.weights, order))
+    ids = bundle.vocabulary.encode("A neural network is trained on data to classify signals .")
+    before, after = Runtime(bundle).sequence_logits(ids), Runtime(rearranged).sequence_logits(ids)
+    assert np.allclose(before, after, atol=1e-5)
+    assert not np.array_equal(rearranged.weights["logits/kernel"], bundle.weights["logits/kernel"])
+    with pytest.raises(ValueError, match="permutation"):
+        order_dense_units(bundle.weights, [0] * units)
 
 
 def test_tiny_models_agree_too(tiny_models):

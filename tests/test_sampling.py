@@ -79,8 +79,9 @@ def test_same_rng_seed_same_draws():
 @pytest.mark.parametrize(
     "settings, message",
     [
-        (dict(diversity=-1), "between 0 and 5"),
-        (dict(diversity=5.5), "between 0 and 5"),
+        (dict(diversity=-1), "between 0.01 and 5"),
+        (dict(diversity=5.5), "between 0.01 and 5"),
+        (dict(diversity=1e-300), "between 0.01 and 5"),
         (dict(diversity=float("nan")), "finite"),
         (dict(diversity=float("inf")), "finite"),
         (dict(diversity="0.8"), "must be a number"),
