@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import time
@@ -57,7 +58,8 @@ def main(argv=None) -> int:
     from patentrnn.bundle import load_bundle
     from patentrnn.corpus import load_corpus, split_abstracts
     from patentrnn.model import build_model, set_named_weights
-    from patentrnn.sampling import Sampler, SamplingConfig, reference_sample
+    from patentrnn.runtime import Cursor
+    from patentrnn.sampling import SamplingConfig, reference_sample
 
     generator = patentrnn.load(args.model)
     bundle = load_bundle(generator.name)
@@ -87,19 +89,38 @@ def main(argv=None) -> int:
     print(f"{'patentrnn (numpy runtime)':34}{ours_ms:>22.2f}{ours_ms / 100:>12.4f}")
     print(f"speed-up: {reference_ms / ours_ms:,.0f}x  (target >= 400x and <= 10 ms for 100 words)\n")
 
-    # --- where the time goes: one step of each part --------------------------------------
-    runtime, sampler = generator.runtime, Sampler(len(bundle.vocabulary), banned=(0, 1))
-    state, logits = runtime.read(seed_ids)
-    probabilities = np.exp(logits.astype(np.float64) - logits.max())
+    # --- where the time goes: each part of one word, timed alone -----------------------
+    runtime, sampler = generator.runtime, generator.sampler
+    cursor = Cursor(runtime, seed_ids)
+    saved = cursor.logits().copy()
+    saved -= saved[: len(bundle.vocabulary)].max()
+    probabilities = np.exp(saved[: len(bundle.vocabulary)].astype(np.float64))
     probabilities /= probabilities.sum()
-    config = SamplingConfig(0.8)
+    config, row, rows = SamplingConfig(0.8), sampler.rows[0], sampler.rows
+    python_rng = random.Random(0)
+
+    def network_step():
+        cursor.feed(5)
+        cursor.logits(out=row)
+
+    def draw():
+        np.copyto(row, saved)
+        sampler.draw(row, config, python_rng)
+
+    def describe():
+        rows[:] = saved
+        np.exp(rows, out=rows)  # (as draw leaves them)
+        sampler.describe(rows, [5] * len(rows), config)
+
     parts = {
-        "reference draw (float64 log/exp, multinomial)": lambda: reference_sample(probabilities, 0.8, rng),
-        "patentrnn draw + probability + top-5": lambda: sampler.choose(logits, config, rng),
-        "numpy LSTM step + output layer": lambda: runtime.step(state, 5),
+        "reference draw (float64 log/exp, multinomial)": (lambda: reference_sample(probabilities, 0.8, rng), 1),
+        "network: feed a word, next logits": (network_step, 1),
+        "draw at diversity 0.8 (+ a 58 KB copy)": (draw, 1),
+        f"probability + top-5 (batches of {len(rows)}, + copy, exp)": (describe, len(rows)),
     }
-    for name, function in parts.items():
-        print(f"{name:48}{median_ms(lambda f=function: [f() for _ in range(100)], 21) * 10:>8.1f} us")
+    for name, (function, words) in parts.items():
+        us = median_ms(lambda f=function: [f() for _ in range(100)], 21) * 10 / words
+        print(f"{name:56}{us:>8.1f} us a word")
 
     # --- cost grows linearly with the number of words ------------------------------------
     print(f"\n{'words':>8}{'median ms':>12}{'ms / word':>12}")

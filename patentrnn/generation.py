@@ -37,7 +37,7 @@ RANDOM_WINDOW = 50  # random start: words of the real abstract given as the seed
 MAX_RNG_SEED = 2**32 - 1
 
 
-@dataclass
+@dataclass(slots=True)
 class GeneratedWord:
     word: str
     probability: float  # under the model (diversity 1), whatever the sampling settings
