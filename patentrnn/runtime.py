@@ -18,6 +18,7 @@ import numpy as np
 from .bundle import Bundle
 
 OPENBLAS_THREADED = 2304 * 200  # matrix elements from which OpenBLAS's gemv uses threads
+MAX_INPUT_ROWS = 2048  # words whose input share a runtime keeps (4 KB each for the default model)
 
 class Cell:
     """The LSTM cell on fixed buffers. ``run()`` turns the pre-activations in ``z``
@@ -97,11 +98,10 @@ class Runtime:
         # thread and 11.9 us on two.
         self.min_output_rows = min(self.output.shape[0], -(-OPENBLAS_THREADED // self.output.shape[1]))
         # For ``Cursor``: each word's share of the first layer's product, embedding @
-        # kernel, from a table filled as words are met (a 128 x 1024 product, 7 us,
-        # becomes a row lookup). Pages of a zeroed array cost memory only once written:
-        # the rows of words never met stay free.
-        self.input_table = np.zeros((self.vocab_size, 4 * units), dtype=np.float32)
-        self.input_known = np.zeros(self.vocab_size, dtype=bool)
+        # kernel (128 x 1024, 7 us), kept once computed: most words repeat. A dict of
+        # 4 KB rows, capped: a zeroed 14k-row table cost far more than its written rows,
+        # as numpy asks for huge pages for large arrays (+54 MiB after 300 rows).
+        self.input_rows: dict[int, np.ndarray] = {}
 
     def initial_state(self) -> list[tuple[np.ndarray, np.ndarray]]:
         zeros = np.zeros(self.units, dtype=np.float32)
@@ -246,11 +246,12 @@ class Cursor:
         if not self.fast:
             self.state, self.h = runtime.advance(self.state, token)
             return
-        if not runtime.input_known[token]:
-            x = np.asarray(runtime.embeddings[token], dtype=np.float32)
-            np.matmul(x, runtime.layers[0][0], out=runtime.input_table[token])
-            runtime.input_known[token] = True
-        self._advance(runtime.input_table[token])
+        projected = runtime.input_rows.get(token)
+        if projected is None:
+            projected = np.asarray(runtime.embeddings[token], dtype=np.float32) @ runtime.layers[0][0]
+            if len(runtime.input_rows) < MAX_INPUT_ROWS:
+                runtime.input_rows[token] = projected
+        self._advance(projected)
 
     def _advance(self, projected: np.ndarray) -> None:
         if not self.ahead:

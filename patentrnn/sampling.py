@@ -158,12 +158,12 @@ class Sampler:
         if self._rejects(config):
             return self._reject(row, 1.0 / config.diversity - 1.0, rng)
         weights = self.weights
+        scale = 1.0 / config.diversity if config.diversity < 1 else 1.0  # (row: logits - shift below 1)
+        if not -60 < float(row.max()) * scale < 60:  # keep exp in range
+            row -= row.max()
         for _ in range(2):
-            if config.diversity < 1:  # (row holds logits - shift: top-k / top-p with diversity < 1)
-                np.multiply(row, 1.0 / config.diversity, out=weights)
-                np.exp(weights, out=weights)
-            else:
-                np.exp(row, out=weights)
+            np.multiply(row, scale, out=weights)
+            np.exp(weights, out=weights)
             weights[self.banned] = 0
             if config.top_k is not None and config.top_k < self.vocab_size:
                 keep = self._top(weights, config.top_k)
@@ -174,9 +174,9 @@ class Sampler:
                 self._nucleus(weights, config.top_p)
             column_cumulative = self._column_cumulative(weights)
             total = column_cumulative.item(-1)
-            if 0 < total < math.inf:
+            if total > 0:
                 return self._pick(weights, column_cumulative, rng.random() * total)
-            # exp overflowed or vanished: the shift was far from this word's largest logit
+            # every allowed word vanished beside a banned one: shift to the allowed maximum
             row -= row[self.allowed].max()
         raise ValueError("cannot sample from these logits")  # (not reached with finite logits)
 

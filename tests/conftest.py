@@ -23,14 +23,16 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory, data_dir) -> Path:
     """A directory with two tiny bundles trained here in seconds: ``tiny`` (whole
-    abstracts) and ``tiny-windows`` (the reference's windows)."""
+    abstracts) and ``tiny-windows`` (the reference's windows, two LSTM layers, so that
+    the runtime's multi-layer path is exercised too)."""
     from patentrnn.corpus import SplitConfig
     from patentrnn.training import TrainConfig, train
 
     directory = tmp_path_factory.mktemp("models")
     common = dict(corpus="neural-network", preset="tiny", max_abstracts=120, epochs=2, verbose=0)
     train(TrainConfig(**common, split=SplitConfig(0.2, 0.2)), "tiny", directory)
-    train(TrainConfig(**common, mode="windows", window=20, split=SplitConfig(0.2, 0.2)), "tiny-windows", directory)
+    windows = dict(mode="windows", window=20, model_overrides={"lstm_layers": 2})
+    train(TrainConfig(**common, **windows, split=SplitConfig(0.2, 0.2)), "tiny-windows", directory)
     return directory
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import patentrnn
 from patentrnn.bundle import load_bundle
+from patentrnn.runtime import Runtime
+from patentrnn.vocabulary import PAD_ID, UNK_ID
 from patentrnn.generation import MAX_SEED_WORDS, MAX_WORDS
 
 
@@ -24,6 +27,37 @@ def test_seed_mode_returns_words_probabilities_alternatives_and_settings(generat
     assert result.settings == {"words": 12, "diversity": 0.8, "top_k": None, "top_p": None, "rng_seed": 7}
     assert result.timings["total_ms"] > 0
     assert result.to_dict()["generated_text"] == result.generated_text
+
+
+def softmax64(logits):
+    logits = np.asarray(logits, dtype=np.float64)
+    exp = np.exp(logits - logits.max())
+    return exp / exp.sum()
+
+
+@pytest.mark.parametrize("name", ["tiny", "tiny-windows"])  # one LSTM layer, two
+@pytest.mark.parametrize("settings", [dict(diversity=0), dict(diversity=0.8), dict(diversity=2.5, top_k=40)])
+def test_fast_path_reports_what_the_plain_runtime_computes(tiny_env, name, settings):
+    # generation runs Cursor + batched Sampler.describe; recompute every word with
+    # Runtime.step and float64 softmax: probabilities, exact top 5, greedy choices
+    generator = patentrnn.load(name)
+    result = generator.generate("A neural network is trained", words=20, rng_seed=5, **settings)
+    vocabulary, runtime = generator.vocabulary, Runtime(load_bundle(name))
+    state, logits = runtime.read(vocabulary.encode_words(result.seed_words))
+    for item in result.generated:
+        probabilities = softmax64(logits[: len(vocabulary)])
+        word = vocabulary.index[item.word]
+        assert item.probability == pytest.approx(probabilities[word], rel=1e-4, abs=1e-9)
+        allowed = probabilities.copy()
+        allowed[[PAD_ID, UNK_ID]] = -1
+        top = np.argsort(-allowed, kind="stable")[:5]
+        assert [name for name, _ in item.alternatives] == [vocabulary.words[i] for i in top]
+        assert [p for _, p in item.alternatives] == pytest.approx(probabilities[top].tolist(), rel=1e-4)
+        if settings["diversity"] == 0:
+            assert word == top[0]
+        if "top_k" in settings:
+            assert word in np.argsort(-allowed)[: settings["top_k"]]
+        state, logits = runtime.step(state, word)
 
 
 def test_same_settings_and_rng_seed_give_the_same_words(generator):

@@ -48,6 +48,55 @@ def test_sampling_follows_softmax_of_logits_over_diversity():
         assert np.allclose(counts / 6000, expected, atol=0.03), (diversity, counts)
 
 
+def test_draws_survive_a_shift_far_from_the_largest_logit():
+    # generation shifts logits by the seed's largest one; a later word's may be far off
+    logits = np.log(np.array([0.5, 0.3, 0.15, 0.05] + [1e-9] * 300, dtype=np.float32))
+    sampler, rng = Sampler(len(logits)), np.random.default_rng(6)
+    for diversity, offset in ((0.8, 150.0), (0.8, -150.0), (2.0, 300.0), (0.05, 3.0)):
+        config = SamplingConfig(diversity)
+        draws = []
+        for _ in range(3000):
+            row = sampler.rows[0]
+            row[:] = -1e30
+            row[: len(logits)] = (logits + offset) / sampler.temperature(config)
+            draws.append(sampler.draw(row, config, rng))
+        counts = np.bincount(draws, minlength=4)[:4] / 3000
+        expected = np.exp(logits[:4].astype(np.float64) / diversity)
+        expected /= np.exp(logits.astype(np.float64) / diversity).sum()
+        assert np.allclose(counts, expected, atol=0.03), (diversity, offset, counts)
+
+
+def test_rejection_falls_back_when_a_banned_word_holds_nearly_all_the_mass():
+    # proposals come from the model's distribution, banned words included: here 99.99%
+    # of them are the banned word, so the draw must weigh the words directly
+    logits = np.zeros(50, dtype=np.float32)
+    logits[1] = 15.0
+    logits[7] = 1.0
+    sampler, rng = Sampler(50, banned=(0, 1)), np.random.default_rng(7)
+    draws = [sampler.choose(logits, SamplingConfig(0.5), rng)[0] for _ in range(2000)]
+    assert 1 not in draws
+    share = draws.count(7) / len(draws)
+    expected = math.exp(2.0) / (math.exp(2.0) + 47)
+    assert abs(share - expected) < 0.04, share
+
+
+def test_batched_description_matches_one_row_at_a_time():
+    rng = np.random.default_rng(8)
+    sampler = Sampler(3000, banned=(0, 1))
+    logits = rng.normal(scale=3.0, size=(5, 3000)).astype(np.float32)
+    chosen = [11, 12, 13, 14, 15]
+    one_by_one = [sampler.choose(row, SamplingConfig(1.0), rng) for row in logits]
+    rows = sampler.rows[:5]
+    rows[:] = -1e30  # (padding, as the runtime writes it)
+    rows[:, :3000] = (logits - logits.max(axis=1, keepdims=True)) / 2.0
+    batched = sampler.describe(rows, chosen, SamplingConfig(2.0))
+    for row, (probability, offered), (_, _, single) in zip(logits, batched, one_by_one):
+        assert [i for i, _ in offered] == [i for i, _ in single]
+        assert [p for _, p in offered] == pytest.approx([p for _, p in single], rel=1e-5)
+    expected = [np.exp(row[c] - row.max()) / np.exp(row - row.max()).sum() for row, c in zip(logits, chosen)]
+    assert [p for p, _ in batched] == pytest.approx(expected, rel=1e-4)
+
+
 def test_reference_draw_has_the_same_distribution():
     probabilities = np.array([0.6, 0.3, 0.1])
     rng = np.random.default_rng(3)
