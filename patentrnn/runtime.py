@@ -20,6 +20,7 @@ from .bundle import Bundle
 OPENBLAS_THREADED = 2304 * 200  # matrix elements from which OpenBLAS's gemv uses threads
 MAX_INPUT_ROWS = 2048  # words whose input share a runtime keeps (4 KB each for the default model)
 
+
 class Cell:
     """The LSTM cell on fixed buffers. ``run()`` turns the pre-activations in ``z``
     (gates in the order input, forget, output, cell; the first three pre-scaled by
@@ -75,9 +76,12 @@ class Runtime:
         self.layers = []  # per layer: (input kernel, [recurrent kernel; bias])
         for layer in range(1, config.lstm_layers + 1):
             kernel = (weights[f"lstm_{layer}/kernel"].astype(np.float32)[:, order] * scale).astype(np.float32)
-            recurrent = np.concatenate(
-                [weights[f"lstm_{layer}/recurrent_kernel"], weights[f"lstm_{layer}/bias"][None, :]]
-            ).astype(np.float32)[:, order] * scale
+            recurrent = (
+                np.concatenate(
+                    [weights[f"lstm_{layer}/recurrent_kernel"], weights[f"lstm_{layer}/bias"][None, :]]
+                ).astype(np.float32)[:, order]
+                * scale
+            )
             if layer == config.lstm_layers:  # + the dense layer's columns: [h, 1] @ this gives both
                 recurrent = np.concatenate([recurrent, dense], axis=1)
             self.layers.append((np.ascontiguousarray(kernel), np.ascontiguousarray(recurrent)))

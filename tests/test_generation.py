@@ -7,9 +7,9 @@ import pytest
 
 import patentrnn
 from patentrnn.bundle import load_bundle
+from patentrnn.generation import MAX_SEED_WORDS, MAX_WORDS
 from patentrnn.runtime import Runtime
 from patentrnn.vocabulary import PAD_ID, UNK_ID
-from patentrnn.generation import MAX_SEED_WORDS, MAX_WORDS
 
 
 @pytest.fixture

@@ -90,7 +90,7 @@ def test_batched_description_matches_one_row_at_a_time():
     rows[:] = -1e30  # (padding, as the runtime writes it)
     rows[:, :3000] = (logits - logits.max(axis=1, keepdims=True)) / 2.0
     batched = sampler.describe(rows, chosen, SamplingConfig(2.0))
-    for row, (probability, offered), (_, _, single) in zip(logits, batched, one_by_one):
+    for (_, offered), (_, _, single) in zip(batched, one_by_one):
         assert [i for i, _ in offered] == [i for i, _ in single]
         assert [p for _, p in offered] == pytest.approx([p for _, p in single], rel=1e-5)
     expected = [np.exp(row[c] - row.max()) / np.exp(row - row.max()).sum() for row, c in zip(logits, chosen)]
