@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--seed", help="text to continue")
     start.add_argument("--random", action="store_true", help="start from a random real test abstract (default)")
     generate.add_argument("--words", type=int, default=50)
-    generate.add_argument("--diversity", type=float, default=0.8, help="0 (most likely) to 5; default 0.8")
+    generate.add_argument("--diversity", type=float, default=0.8, help="0 (most likely), or 0.01 to 5; default 0.8")
     generate.add_argument("--top-k", type=int)
     generate.add_argument("--top-p", type=float)
     generate.add_argument("--rng-seed", type=int)

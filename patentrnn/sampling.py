@@ -8,19 +8,21 @@ with a ``random()`` method: ``random.Random`` or ``numpy.random.Generator``) mak
 every draw reproducible.
 
 The reference drew each word with float64 log/exp over the whole vocabulary and
-``np.random.multinomial`` (~0.29 ms a word). Here the work is split in two, both on
+``np.random.multinomial`` (~0.1 ms a word here). Here the work is split in two, on
 float32 buffers reused between words:
 
-* ``Sampler.draw`` picks the word, from *tempered* logits ``(logits - shift) / t``
-  that the runtime writes directly (no max pass: a shift from the seed keeps
-  ``exp`` in range, and a draw whose sum overflows or vanishes is redone with the
-  true maximum). One ``exp`` pass, then a two-level inverse-CDF draw: sum the
-  vocabulary's columns, pick a column, then a word inside it. Measured for a 14k
-  vocabulary: a full float32 cumsum costs 56 us, the two-level draw ~6 us.
-* ``Sampler.describe`` reports, for a batch of words at once, each word's probability
-  under the model and the model's top alternatives: a few vectorised passes over
-  8 words' logits instead of ~15 numpy calls a word (``np.argpartition`` for one
-  word's top 5 costs 117 us; the threshold search below ~3 us a word).
+* ``Sampler.draw`` picks the word from logits that the runtime writes already
+  shifted (by the largest logit after the seed, which keeps ``exp`` in range; a word
+  whose largest logit strays more than 60 from it is shifted again) and, above
+  diversity 1, divided by the diversity. One ``exp`` pass, then a two-level
+  inverse-CDF draw: sum the vocabulary's columns (one small matrix product), pick a
+  column, then a word inside it; up to diversity 1 by rejection (see ``draw``).
+  Measured for the default model: ~18 us a word at diversity 0.8; a full float32
+  cumsum alone costs 56 us.
+* ``Sampler.describe`` reports, for 8 words at once, each word's probability under
+  the model and the model's top alternatives: a few vectorised passes instead of
+  ~15 numpy calls a word (``np.argpartition`` for one word's top 5 costs 117 us;
+  the threshold search below ~3 us a word).
 
 That is why this is hand-written.
 """
@@ -150,7 +152,7 @@ class Sampler:
         model's own distribution, ``exp(row)``, and kept with probability
         ``(p / p_max) ** (1 / diversity - 1)``, exactly the tempered distribution. That
         needs one ``exp`` pass over the vocabulary, shared with ``describe``, instead of
-        two; at diversity 0.8 on real text ~1.3 proposals a word (~3 us each)."""
+        two; at diversity 0.8 on real text ~1.7 proposals a word (~3 us each)."""
         if config.diversity == 0:
             np.copyto(self.weights, row)
             self.weights[self.banned] = -np.inf
@@ -162,8 +164,7 @@ class Sampler:
         if not -60 < float(row.max()) * scale < 60:  # keep exp in range
             row -= row.max()
         for _ in range(2):
-            np.multiply(row, scale, out=weights)
-            np.exp(weights, out=weights)
+            np.exp(np.multiply(row, scale, out=weights) if scale != 1 else row, out=weights)
             weights[self.banned] = 0
             if config.top_k is not None and config.top_k < self.vocab_size:
                 keep = self._top(weights, config.top_k)
