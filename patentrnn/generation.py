@@ -215,20 +215,25 @@ class Generator:
         first -= peak
         shift = peak * temperature
         logits, draw, feed = cursor.logits, sampler.draw, cursor.feed
-        chosen, described = [], []
+        chosen, probabilities, alternative_ids, alternative_probabilities = [], [], [], []
         for position in range(words):
             row = position % batch
             tempered = first if position == 0 else logits(temperature, shift, out=rows[row])
             chosen.append(draw(tempered, sampling, rng))
             if row == batch - 1 or position == words - 1:
-                described += sampler.describe(rows[: row + 1], chosen[-row - 1 :], sampling)
+                described = sampler.describe(rows[: row + 1], chosen[-row - 1 :], sampling)
+                probabilities += described[0]
+                alternative_ids += described[1]
+                alternative_probabilities += described[2]
             if position + 1 < words:
                 feed(chosen[-1])
         finished = time.perf_counter()
         names = vocabulary.words
         generated = [
-            GeneratedWord(names[word], probability, [(names[i], p) for i, p in offered])
-            for word, (probability, offered) in zip(chosen, described)
+            GeneratedWord(names[word], probability, [(names[i], p) for i, p in zip(ids, offered)])
+            for word, probability, ids, offered in zip(
+                chosen, probabilities, alternative_ids, alternative_probabilities
+            )
         ]
         return Generation(
             model=self.name,

@@ -22,6 +22,7 @@ from .bundle import Bundle
 
 OPENBLAS_THREADED = 2304 * 200  # matrix elements from which OpenBLAS's gemv uses threads
 MAX_INPUT_ROWS = 2048  # words whose input share a runtime keeps (4 KB each for the default model)
+# (products in the word loop use np.dot: 0.4-0.7 us less a call than np.matmul, measured)
 
 
 class Cell:
@@ -155,7 +156,7 @@ class Runtime:
         found = active.nonzero()[0]  # (np.flatnonzero: 1.1 us, this: 0.3)
         rows = max(found.item(-1) + 2 if len(found) else 1, self.min_output_rows)
         out = self.logits_buffer if out is None else out
-        return np.matmul(self.hidden[:rows], self.output[:rows], out=out)
+        return np.dot(self.hidden[:rows], self.output[:rows], out=out)
 
     def step(self, state, token: int):
         """Feed one word id; return the new state and the next word's logits."""
@@ -234,7 +235,7 @@ class Cursor:
         embedded = np.asarray(runtime.embeddings[np.asarray(tokens, dtype=np.intp)], dtype=np.float32)
         recurrent_columns = self.joint[:, : 4 * units]
         for projected in embedded @ kernel:
-            np.matmul(self.joint_input, recurrent_columns, out=self.recurrent)
+            np.matmul(self.joint_input, recurrent_columns, out=self.recurrent)  # (np.dot would copy this view)
             self.recurrent += projected
             self.cell.run()
 
@@ -243,7 +244,7 @@ class Cursor:
         if not self.fast:
             return self.runtime.logits(self.h, temperature, shift, out)
         if not self.ahead:
-            np.matmul(self.joint_input, self.joint, out=self.joint_output)
+            np.dot(self.joint_input, self.joint, out=self.joint_output)
             self.ahead = True
         return self.runtime.output_logits(self.hidden, temperature, shift, out)
 
@@ -262,7 +263,7 @@ class Cursor:
 
     def _advance(self, projected: np.ndarray) -> None:
         if not self.ahead:
-            np.matmul(self.joint_input, self.joint, out=self.joint_output)
+            np.dot(self.joint_input, self.joint, out=self.joint_output)
         self.ahead = False
         self.recurrent += projected
         self.cell.run()

@@ -114,7 +114,6 @@ class Sampler:
         self.allowed = np.zeros(self.size, dtype=bool)
         self.allowed[:vocab_size] = True
         self.allowed[self.banned] = False
-        self.ones = np.ones(self.size, dtype=np.float32)
         self.ones_down = np.ones(ROWS, dtype=np.float32)
         self.column_sums = np.empty(self.columns, dtype=np.float32)
 
@@ -139,8 +138,8 @@ class Sampler:
         row -= row[0, self.allowed].max()
         row /= self.temperature(config)
         choice = self.draw(row[0], config, rng)
-        [(probability, offered)] = self.describe(row, [choice], config, alternatives)
-        return choice, probability, offered
+        [probability], [ids], [probabilities] = self.describe(row, [choice], config, alternatives)
+        return choice, probability, list(zip(ids, probabilities))
 
     def draw(self, row: np.ndarray, config: SamplingConfig, rng) -> int:
         """A word id drawn from ``softmax(logits / diversity)``, after top-k / top-p,
@@ -206,14 +205,14 @@ class Sampler:
 
     def _column_cumulative(self, weights: np.ndarray) -> np.ndarray:
         # (np.add.accumulate into a buffer: 1.9 us for 450 columns, np.cumsum 3-4 us)
-        sums = np.matmul(self.ones_down, weights.reshape(ROWS, self.columns), out=self.column_sums)
+        sums = np.dot(self.ones_down, weights.reshape(ROWS, self.columns), out=self.column_sums)
         return np.add.accumulate(sums, out=sums)
 
     def describe(self, rows: np.ndarray, chosen, config: SamplingConfig, alternatives: int = 5):
-        """For rows that ``draw`` has used and the words it chose there: ``(each word's
-        model probability, [(alternative id, probability), ...])``, the ``alternatives``
-        most likely words that are not banned. ``rows`` is overwritten."""
-        count = len(rows)
+        """For rows that ``draw`` has used and the words it chose there: lists of each
+        word's model probability, and of the ``alternatives`` most likely words that are
+        not banned (ids, then probabilities), row by row. ``rows`` is overwritten."""
+        count, columns = len(rows), self.columns
         if not self._rejects(config):  # rows still hold (logits - shift) / temperature
             temperature = self.temperature(config)
             if temperature != 1:
@@ -223,27 +222,28 @@ class Sampler:
                 rows -= peaks[:, None]
             np.exp(rows, out=rows)
         # rows now hold the model's unnormalised probabilities
-        totals = (rows @ self.ones).tolist()  # (banned words included)
-        probabilities = rows[np.arange(count), chosen].tolist()
+        grid = rows.reshape(count, ROWS, columns)
+        sums = np.matmul(self.ones_down, grid)  # column sums, banned words included
+        totals = sums.sum(axis=1)[:, None]
+        probabilities = rows[np.arange(count), chosen] / totals[:, 0]
         rows[:, self.banned] = 0
         k = min(alternatives, self.vocab_size - len(self.banned))
         # Exact top k: the k-th largest of any k entries is a lower bound for a row's
-        # k-th largest value, so one comparison pass finds a handful of candidates.
-        head = rows[:, : max(self.columns, k)]
-        bounds = np.partition(head, -k, axis=1)[:, -k]
-        # (flat indices: np.nonzero of the 2-D mask is ~15x slower, 205 us for 8 words)
-        found = (rows >= bounds[:, None]).ravel().nonzero()[0]
-        values = rows.ravel()[found]
-        row_of = found // self.size
+        # k-th largest value, and only columns whose sum reaches it can hold such values.
+        bounds = np.partition(rows[:, : max(columns, k)], -k, axis=1)[:, -k]
+        # (flat indices: np.nonzero of a 2-D mask is ~15x slower)
+        found = (sums >= bounds[:, None]).ravel().nonzero()[0]
+        row_of = found // columns
+        column = found - row_of * columns
+        values = grid[row_of, :, column]  # (candidate columns, ROWS)
+        found = (values >= bounds[row_of][:, None]).ravel().nonzero()[0]
+        candidate = found // ROWS
+        row_of, values = row_of[candidate], values.ravel()[found]
+        ids = (found - candidate * ROWS) * columns + column[candidate]
         order = np.lexsort((-values, row_of))
-        found, row_of, values = found[order], row_of[order], values[order].tolist()
-        ids = (found - row_of * self.size).tolist()
-        starts = np.searchsorted(row_of, np.arange(count)).tolist()
-        described = []
-        for row, (start, total) in enumerate(zip(starts, totals)):
-            top = range(start, start + k)
-            described.append((probabilities[row] / total, [(ids[i], values[i] / total) for i in top]))
-        return described
+        top = np.searchsorted(row_of[order], np.arange(count))[:, None] + np.arange(k)
+        ranked = order[top]
+        return probabilities.tolist(), ids[ranked].tolist(), (values[ranked] / totals).tolist()
 
     def _top(self, weights: np.ndarray, k: int) -> np.ndarray:
         """Ids of the ``k`` largest weights."""

@@ -89,12 +89,12 @@ def test_batched_description_matches_one_row_at_a_time():
     rows = sampler.rows[:5]
     rows[:] = -1e30  # (padding, as the runtime writes it)
     rows[:, :3000] = (logits - logits.max(axis=1, keepdims=True)) / 2.0
-    batched = sampler.describe(rows, chosen, SamplingConfig(2.0))
-    for (_, offered), (_, _, single) in zip(batched, one_by_one):
-        assert [i for i, _ in offered] == [i for i, _ in single]
-        assert [p for _, p in offered] == pytest.approx([p for _, p in single], rel=1e-5)
+    probabilities, ids, offered = sampler.describe(rows, chosen, SamplingConfig(2.0))
+    for row_ids, row_offered, (_, _, single) in zip(ids, offered, one_by_one):
+        assert row_ids == [i for i, _ in single]
+        assert row_offered == pytest.approx([p for _, p in single], rel=1e-5)
     expected = [np.exp(row[c] - row.max()) / np.exp(row - row.max()).sum() for row, c in zip(logits, chosen)]
-    assert [p for p, _ in batched] == pytest.approx(expected, rel=1e-4)
+    assert probabilities == pytest.approx(expected, rel=1e-4)
 
 
 def test_reference_draw_has_the_same_distribution():
