@@ -38,15 +38,17 @@ class Cell:
         self.gates = z[: 3 * units]
         self.input, self.forget = z[:units], z[units : 2 * units]
         self.output, self.candidate = z[2 * units : 3 * units], z[3 * units : 4 * units]
+        # (an array operand: 0.3 us against 0.75 for a Python scalar, measured)
+        self.halves = np.full(3 * units, 0.5, dtype=np.float32)
 
     def run(self) -> None:
-        np.tanh(self.z, out=self.z)
-        self.gates *= 0.5
-        self.gates += 0.5
-        self.c *= self.forget
-        self.c += np.multiply(self.input, self.candidate, out=self.input)
-        np.tanh(self.c, out=self.h)
-        self.h *= self.output
+        np.tanh(self.z, self.z)
+        np.multiply(self.gates, self.halves, self.gates)
+        np.add(self.gates, self.halves, self.gates)
+        np.multiply(self.c, self.forget, self.c)
+        np.add(self.c, np.multiply(self.input, self.candidate, self.input), self.c)
+        np.tanh(self.c, self.h)
+        np.multiply(self.h, self.output, self.h)
 
 
 class Runtime:
@@ -101,6 +103,7 @@ class Runtime:
         self._tempered = (1.0, 0.0)  # (temperature, shift) of the bias row
         self.logits_buffer = np.empty(self.output.shape[1], dtype=np.float32)
         self.hidden = np.ones(self.output.shape[0], dtype=np.float32)  # [1, dense outputs]
+        self.zeros = np.zeros(self.dense_units, dtype=np.float32)
         # OpenBLAS (0.3.x, in numpy's wheels) runs a matrix-vector product on one thread
         # below 2304 * 200 elements: measured here, 32 x 14,400 takes 24.5 us on one
         # thread and 11.9 us on two.
@@ -147,7 +150,7 @@ class Runtime:
             self.output[0] /= np.float32(temperature)
             self._tempered = (temperature, shift)
         active = self.hidden[1:]
-        np.maximum(hidden, 0, out=active)
+        np.maximum(hidden, self.zeros, out=active)
         if temperature != 1.0:
             active *= 1.0 / temperature  # relu(x) / t = relu(x / t) for t > 0
         # Units after the last active one add nothing: stop the product there (bundles
