@@ -214,14 +214,15 @@ class Generator:
         peak = float(first[: len(vocabulary)].max())
         first -= peak
         shift = peak * temperature
-        logits, draw, feed = cursor.logits, sampler.draw, cursor.feed
+        logits, draw, feed, describe = cursor.logits, sampler.draw, cursor.feed, sampler.describe
         chosen, probabilities, alternative_ids, alternative_probabilities = [], [], [], []
         for position in range(words):
             row = position % batch
-            tempered = first if position == 0 else logits(temperature, shift, out=rows[row])
-            chosen.append(draw(tempered, sampling, rng))
+            if position:
+                logits(temperature, shift, out=rows[row])
+            chosen.append(draw(row, sampling, rng))
             if row == batch - 1 or position == words - 1:
-                described = sampler.describe(rows[: row + 1], chosen[-row - 1 :], sampling)
+                described = describe(row + 1, chosen[-row - 1 :], sampling)
                 probabilities += described[0]
                 alternative_ids += described[1]
                 alternative_probabilities += described[2]

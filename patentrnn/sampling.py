@@ -115,7 +115,8 @@ class Sampler:
         self.allowed[:vocab_size] = True
         self.allowed[self.banned] = False
         self.ones_down = np.ones(ROWS, dtype=np.float32)
-        self.column_sums = np.empty(self.columns, dtype=np.float32)
+        self.sums = np.empty((self.BATCH + 1, self.columns), dtype=np.float32)  # per row; the last: scratch
+        self.cumulative = np.empty(self.columns, dtype=np.float32)
 
     @staticmethod
     def temperature(config: SamplingConfig) -> float:
@@ -132,32 +133,33 @@ class Sampler:
         """One word from raw logits: ``(word id, its model probability,
         [(alternative id, probability), ...])``. Probabilities are the model's own
         (softmax of the raw logits), whatever the diversity."""
-        row = self.rows[:1]
-        row[0, : self.vocab_size] = logits[: self.vocab_size]
-        row[0, self.vocab_size :] = -1e30
-        row -= row[0, self.allowed].max()
+        row = self.rows[0]
+        row[: self.vocab_size] = logits[: self.vocab_size]
+        row[self.vocab_size :] = -1e30
+        row -= row[self.allowed].max()
         row /= self.temperature(config)
-        choice = self.draw(row[0], config, rng)
-        [probability], [ids], [probabilities] = self.describe(row, [choice], config, alternatives)
+        choice = self.draw(0, config, rng)
+        [probability], [ids], [probabilities] = self.describe(1, [choice], config, alternatives)
         return choice, probability, list(zip(ids, probabilities))
 
-    def draw(self, row: np.ndarray, config: SamplingConfig, rng) -> int:
+    def draw(self, index: int, config: SamplingConfig, rng) -> int:
         """A word id drawn from ``softmax(logits / diversity)``, after top-k / top-p,
-        never a banned one; diversity 0: the most likely word. ``row`` holds
-        ``(logits - shift) / self.temperature(config)``, padded; it is left for
-        ``describe`` (shifted or exponentiated in place).
+        never a banned one; diversity 0: the most likely word. ``self.rows[index]``
+        holds ``(logits - shift) / self.temperature(config)``, padded; it is left for
+        ``describe`` (shifted or exponentiated in place).""
 
         Up to diversity 1 the draw is by rejection: a word is proposed from the
         model's own distribution, ``exp(row)``, and kept with probability
         ``(p / p_max) ** (1 / diversity - 1)``, exactly the tempered distribution. That
         needs one ``exp`` pass over the vocabulary, shared with ``describe``, instead of
         two; at diversity 0.8 on real text ~1.7 proposals a word (~3 us each)."""
+        row = self.rows[index]
         if config.diversity == 0:
             np.copyto(self.weights, row)
             self.weights[self.banned] = -np.inf
             return int(self.weights.argmax())
         if self._rejects(config):
-            return self._reject(row, 1.0 / config.diversity - 1.0, rng)
+            return self._reject(row, self.sums[index], 1.0 / config.diversity - 1.0, rng)
         weights = self.weights
         scale = 1.0 / config.diversity if config.diversity < 1 else 1.0  # (row: logits - shift below 1)
         if not -60 < float(row.max()) * scale < 60:  # keep exp in range
@@ -172,7 +174,7 @@ class Sampler:
                 weights[keep] = kept
             if config.top_p is not None and config.top_p < 1:
                 self._nucleus(weights, config.top_p)
-            column_cumulative = self._column_cumulative(weights)
+            column_cumulative = self._column_cumulative(weights, self.sums[-1])
             total = column_cumulative.item(-1)
             if total > 0:
                 return self._pick(weights, column_cumulative, rng.random() * total)
@@ -182,14 +184,14 @@ class Sampler:
 
     MAX_PROPOSALS = 100
 
-    def _reject(self, row: np.ndarray, power: float, rng) -> int:
+    def _reject(self, row: np.ndarray, sums: np.ndarray, power: float, rng) -> int:
         peak = float(row.max())
         if not -60 < peak < 60:  # keep exp in range
             row -= peak
             peak = 0.0
         np.exp(row, out=row)
         bound = math.exp(peak)  # no weight is larger
-        column_cumulative = self._column_cumulative(row)
+        column_cumulative = self._column_cumulative(row, sums)  # (sums kept for describe)
         total = column_cumulative.item(-1)
         banned, vocab_size = self.banned_set, self.vocab_size
         for _ in range(self.MAX_PROPOSALS):
@@ -200,20 +202,25 @@ class Sampler:
         # (a flat distribution at a low diversity: weigh every word instead)
         weights = np.power(row, power + 1.0, out=self.weights)
         weights[self.banned] = 0
-        column_cumulative = self._column_cumulative(weights)
+        column_cumulative = self._column_cumulative(weights, self.sums[-1])
         return self._pick(weights, column_cumulative, rng.random() * column_cumulative.item(-1))
 
-    def _column_cumulative(self, weights: np.ndarray) -> np.ndarray:
+    def _column_cumulative(self, weights: np.ndarray, sums: np.ndarray) -> np.ndarray:
+        """Cumulative column sums of ``weights``; the sums themselves are left in ``sums``."""
+        np.dot(self.ones_down, weights.reshape(ROWS, self.columns), out=sums)
         # (np.add.accumulate into a buffer: 1.9 us for 450 columns, np.cumsum 3-4 us)
-        sums = np.dot(self.ones_down, weights.reshape(ROWS, self.columns), out=self.column_sums)
-        return np.add.accumulate(sums, out=sums)
+        return np.add.accumulate(sums, out=self.cumulative)
 
-    def describe(self, rows: np.ndarray, chosen, config: SamplingConfig, alternatives: int = 5):
-        """For rows that ``draw`` has used and the words it chose there: lists of each
-        word's model probability, and of the ``alternatives`` most likely words that are
-        not banned (ids, then probabilities), row by row. ``rows`` is overwritten."""
-        count, columns = len(rows), self.columns
-        if not self._rejects(config):  # rows still hold (logits - shift) / temperature
+    def describe(self, count: int, chosen, config: SamplingConfig, alternatives: int = 5):
+        """For the first ``count`` rows, which ``draw`` has used, and the words it chose
+        there: lists of each word's model probability, and of the ``alternatives`` most
+        likely words that are not banned (ids, then probabilities), row by row. The rows
+        are overwritten."""
+        rows, columns = self.rows[:count], self.columns
+        grid = rows.reshape(count, ROWS, columns)
+        if self._rejects(config):  # rows hold exp(logits - shift), and draw summed their columns
+            sums = self.sums[:count]
+        else:  # rows still hold (logits - shift) / temperature
             temperature = self.temperature(config)
             if temperature != 1:
                 rows *= temperature
@@ -221,10 +228,9 @@ class Sampler:
             if np.abs(peaks).max() > 60:  # keep exp in range
                 rows -= peaks[:, None]
             np.exp(rows, out=rows)
-        # rows now hold the model's unnormalised probabilities
-        grid = rows.reshape(count, ROWS, columns)
-        sums = np.matmul(self.ones_down, grid)  # column sums, banned words included
-        totals = sums.sum(axis=1)[:, None]
+            sums = np.matmul(self.ones_down, grid)
+        # rows now hold the model's unnormalised probabilities; sums their column sums
+        totals = sums.sum(axis=1)[:, None]  # (banned words included)
         probabilities = rows[np.arange(count), chosen] / totals[:, 0]
         rows[:, self.banned] = 0
         k = min(alternatives, self.vocab_size - len(self.banned))

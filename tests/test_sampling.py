@@ -59,7 +59,7 @@ def test_draws_survive_a_shift_far_from_the_largest_logit():
             row = sampler.rows[0]
             row[:] = -1e30
             row[: len(logits)] = (logits + offset) / sampler.temperature(config)
-            draws.append(sampler.draw(row, config, rng))
+            draws.append(sampler.draw(0, config, rng))
         counts = np.bincount(draws, minlength=4)[:4] / 3000
         expected = np.exp(logits[:4].astype(np.float64) / diversity)
         expected /= np.exp(logits.astype(np.float64) / diversity).sum()
@@ -89,7 +89,7 @@ def test_batched_description_matches_one_row_at_a_time():
     rows = sampler.rows[:5]
     rows[:] = -1e30  # (padding, as the runtime writes it)
     rows[:, :3000] = (logits - logits.max(axis=1, keepdims=True)) / 2.0
-    probabilities, ids, offered = sampler.describe(rows, chosen, SamplingConfig(2.0))
+    probabilities, ids, offered = sampler.describe(5, chosen, SamplingConfig(2.0))
     for row_ids, row_offered, (_, _, single) in zip(ids, offered, one_by_one):
         assert row_ids == [i for i, _ in single]
         assert row_offered == pytest.approx([p for _, p in single], rel=1e-5)
