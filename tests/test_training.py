@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 
 from patentrnn.bundle import BundleError, keras_model, list_bundles, load_bundle, save_bundle
-from patentrnn.training import abstract_batches, score_logits
+from patentrnn.corpus import SplitConfig, load_corpus, split_abstracts
+from patentrnn.model import order_dense_units
+from patentrnn.runtime import Runtime
+from patentrnn.training import abstract_batches, order_bundle_units, score_logits
 
 
 def test_tiny_model_trains_end_to_end_and_its_card_is_complete(tiny_models):
@@ -64,6 +67,35 @@ def test_windows_mode_trains_and_is_scored_on_whole_abstracts(tiny_models):
         card["metrics"]["test"]["targets"]
         == json.loads((tiny_models / "tiny" / "card.json").read_text())["metrics"]["test"]["targets"]
     )
+
+
+def validation_ids(bundle):
+    card = bundle.card
+    split = SplitConfig(card["split"]["validation"], card["split"]["test"], card["split"]["seed"])
+    abstracts = load_corpus(card["corpus"]["name"]).abstracts[: card["corpus"]["abstracts"]]
+    return [bundle.vocabulary.encode(text) for text in split_abstracts(abstracts, split).validation[:200]]
+
+
+def test_saved_bundles_put_their_most_active_dense_units_first(tiny_models):
+    bundle = load_bundle("tiny", tiny_models)
+    assert "most active first" in bundle.card["dense_units"]
+    activity = Runtime(bundle).dense_activity(validation_ids(bundle))
+    # (counted before the float16 rounding of the saved weights: allow a few positions' slack)
+    assert np.all(np.diff(activity) <= 0.01), activity
+
+
+def test_reordering_a_saved_bundle_changes_no_logit(tiny_models, tmp_path, data_dir):
+    shutil.copytree(tiny_models / "tiny", tmp_path / "tiny")
+    before = load_bundle("tiny", tmp_path)
+    ids = validation_ids(before)[0][:30]
+    expected = Runtime(before).sequence_logits(ids)
+    # scramble the units, then let order_bundle_units put them back in order of activity
+    scrambled = order_dense_units(before.weights, np.arange(before.config.dense_units)[::-1])
+    save_bundle("tiny", before.config, before.vocabulary, scrambled, before.card, tmp_path)
+    order_bundle_units("tiny", tmp_path)
+    after = load_bundle("tiny", tmp_path)
+    assert np.allclose(Runtime(after).sequence_logits(ids), expected, atol=1e-5)
+    assert np.all(np.diff(Runtime(after).dense_activity(validation_ids(after))) <= 1e-9)
 
 
 def test_score_logits_counts_unknown_targets_and_ranks():
