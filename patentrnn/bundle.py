@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .corpus import SplitConfig
 from .model import ModelConfig
 from .vocabulary import Vocabulary
 
@@ -64,6 +65,12 @@ class Bundle:
     @property
     def test_metrics(self) -> dict:
         return self.card.get("metrics", {}).get("test", {})
+
+    @property
+    def split(self) -> SplitConfig:
+        """How the model's corpus was split, as its card records it."""
+        split = self.card.get("split", {})
+        return SplitConfig(split.get("validation", 0.1), split.get("test", 0.1), split.get("seed", 0))
 
 
 def _versions() -> dict:

@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass, field
 
 from . import corpus as corpus_module
 from .bundle import DEFAULT_MODEL, Bundle, check_name, load_bundle, models_dir
-from .corpus import SplitConfig
 from .runtime import Cursor, Runtime
 from .sampling import ROWS, Sampler, SamplingConfig
 from .vocabulary import PAD_ID, UNK_ID, detokenize
@@ -147,8 +146,7 @@ class Generator:
                 _, path = corpus_module.locate(name)
                 if corpus_module.sha256_of(path) != card["corpus"].get("sha256"):
                     raise corpus_module.CorpusError(f"{path} is not the file the model was trained on")
-                split = card.get("split", {})
-                config = SplitConfig(split.get("validation", 0.1), split.get("test", 0.1), split.get("seed", 0))
+                config = self.bundle.split
                 used = card["corpus"].get("abstracts")  # a run may use the first N abstracts only
                 # streamed: a serving kernel keeps only the test part in memory
                 self._test_abstracts = [

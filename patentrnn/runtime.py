@@ -32,14 +32,14 @@ class Cell:
     sigmoid = 0.5 + 0.5 tanh(x / 2). The gate views are made once (a view costs as
     much as a small numpy operation)."""
 
-    def __init__(self, z: np.ndarray, c: np.ndarray, h: np.ndarray):
+    def __init__(self, z: np.ndarray, c: np.ndarray, h: np.ndarray, halves: np.ndarray | None = None):
         units = len(c)
         self.z, self.c, self.h = z, c, h
         self.gates = z[: 3 * units]
         self.input, self.forget = z[:units], z[units : 2 * units]
         self.output, self.candidate = z[2 * units : 3 * units], z[3 * units : 4 * units]
         # (an array operand: 0.3 us against 0.75 for a Python scalar, measured)
-        self.halves = np.full(3 * units, 0.5, dtype=np.float32)
+        self.halves = np.full(3 * units, 0.5, dtype=np.float32) if halves is None else halves
 
     def run(self) -> None:
         np.tanh(self.z, self.z)
@@ -79,6 +79,7 @@ class Runtime:
         scale[: 3 * units] = 0.5
         dense = np.concatenate([weights["dense/kernel"], weights["dense/bias"][None, :]]).astype(np.float32)
         self.dense_units = dense.shape[1]
+        self.halves = np.full(3 * units, 0.5, dtype=np.float32)  # (for Cell)
         self.layers = []  # per layer: (input kernel, [recurrent kernel; bias])
         for layer in range(1, config.lstm_layers + 1):
             kernel = (weights[f"lstm_{layer}/kernel"].astype(np.float32)[:, order] * scale).astype(np.float32)
@@ -125,7 +126,7 @@ class Runtime:
         for (kernel, recurrent), (h, c) in zip(self.layers, state):
             z = (np.append(h, np.float32(1.0)) @ recurrent)[: 4 * self.units]
             z += x @ kernel
-            cell = Cell(z, c.copy(), np.empty_like(h))
+            cell = Cell(z, c.copy(), np.empty_like(h), self.halves)
             cell.run()
             x = cell.h
             new_state.append((cell.h, cell.c))
@@ -139,9 +140,11 @@ class Runtime:
         Written into ``out``, or else into a buffer that the next call reuses (a fresh
         58 KB array a word left a serving kernel's heap fragmented: +6 MiB after 15
         generations): copy them to keep them."""
-        joint = self.layers[-1][1]
-        hidden = (np.append(h, np.float32(1.0)) @ joint)[4 * self.units :]
-        return self.output_logits(hidden, temperature, shift, out)
+        return self.output_logits(self._dense_input(h), temperature, shift, out)
+
+    def _dense_input(self, h: np.ndarray) -> np.ndarray:
+        # the dense layer's pre-activations: the joint matrix's last columns
+        return (np.append(h, np.float32(1.0)) @ self.layers[-1][1])[4 * self.units :]
 
     def output_logits(self, hidden: np.ndarray, temperature: float, shift: float, out=None) -> np.ndarray:
         """The dense layer's pre-activations ``hidden`` to tempered logits."""
@@ -178,13 +181,12 @@ class Runtime:
     def dense_activity(self, sequences) -> np.ndarray:
         """The share of positions at which each dense unit is active (> 0), over the
         word-id ``sequences``: what ``order_dense_units`` sorts by."""
-        joint = self.layers[-1][1]
         active, positions = np.zeros(self.dense_units), 0
         for tokens in sequences:
             state = self.initial_state()
             for token in tokens:
                 state, h = self.advance(state, int(token))
-                active += (np.append(h, np.float32(1.0)) @ joint)[4 * self.units :] > 0
+                active += self._dense_input(h) > 0
                 positions += 1
         return active / max(positions, 1)
 
@@ -219,8 +221,9 @@ class Cursor:
         self.runtime = runtime
         self.fast = len(runtime.layers) == 1
         if not self.fast:
-            self.state, self.h = runtime.read(tokens)[0], None
-            self.h = self.state[-1][0]
+            self.state = runtime.initial_state()
+            for token in tokens:
+                self.state, self.h = runtime.advance(self.state, int(token))
             return
         units = runtime.units
         kernel, self.joint = runtime.layers[0]
@@ -231,7 +234,7 @@ class Cursor:
         self.joint_output = np.empty(self.joint.shape[1], dtype=np.float32)
         self.recurrent = self.joint_output[: 4 * units]
         self.hidden = self.joint_output[4 * units : 4 * units + runtime.dense_units]
-        self.cell = Cell(self.recurrent, self.c, self.h)
+        self.cell = Cell(self.recurrent, self.c, self.h, runtime.halves)
         self.ahead = False  # whether joint_output was made from the current h
         # The seed: its words' shares in one product (reading never fills the table),
         # and only the recurrent columns of the joint product.

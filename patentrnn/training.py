@@ -370,9 +370,8 @@ def order_bundle_units(name: str, models_dir=None) -> Path:
     saved = bundle.load_bundle(name, models_dir)
     card = saved.card
     data = corpus_module.load_corpus(card["corpus"]["name"])
-    split = card.get("split", {})
-    config = SplitConfig(split.get("validation", 0.1), split.get("test", 0.1), split.get("seed", 0))
-    validation = corpus_module.split_abstracts(data.abstracts[: card["corpus"].get("abstracts")], config).validation
+    used = data.abstracts[: card["corpus"].get("abstracts")]
+    validation = corpus_module.split_abstracts(used, saved.split).validation
     weights = order_by_activity(saved.weights, saved.config, saved.vocabulary, validation)
     card = {**card, "dense_units": DENSE_ORDER_NOTE}  # (save_bundle renews date and versions)
     return bundle.save_bundle(name, saved.config, saved.vocabulary, weights, card, models_dir)

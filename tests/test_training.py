@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from patentrnn.bundle import BundleError, keras_model, list_bundles, load_bundle, save_bundle
-from patentrnn.corpus import SplitConfig, load_corpus, split_abstracts
+from patentrnn.corpus import load_corpus, split_abstracts
 from patentrnn.model import order_dense_units
 from patentrnn.runtime import Runtime
 from patentrnn.training import abstract_batches, order_bundle_units, score_logits
@@ -70,10 +70,9 @@ def test_windows_mode_trains_and_is_scored_on_whole_abstracts(tiny_models):
 
 
 def validation_ids(bundle):
-    card = bundle.card
-    split = SplitConfig(card["split"]["validation"], card["split"]["test"], card["split"]["seed"])
-    abstracts = load_corpus(card["corpus"]["name"]).abstracts[: card["corpus"]["abstracts"]]
-    return [bundle.vocabulary.encode(text) for text in split_abstracts(abstracts, split).validation[:200]]
+    corpus = bundle.card["corpus"]
+    abstracts = load_corpus(corpus["name"]).abstracts[: corpus["abstracts"]]
+    return [bundle.vocabulary.encode(text) for text in split_abstracts(abstracts, bundle.split).validation[:200]]
 
 
 def test_saved_bundles_put_their_most_active_dense_units_first(tiny_models):
