@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlencode
 import ipywidgets as widgets
 
 from .bundle import DEFAULT_MODEL, list_bundles
-from .generation import load
+from .generation import MAX_RNG_SEED, load
 from .rendering import render_html, render_text
 
 log = logging.getLogger(__name__)
@@ -255,10 +255,10 @@ class App:
                 problems.append(f"Diversity must be between {DIVERSITY[0]:g} and {DIVERSITY[1]:g}.")
         if value("rng_seed") is not None:
             text = value("rng_seed").strip()
-            if text.isascii() and text.isdigit() and int(text) < 2**32:
+            if text.isascii() and text.isdigit() and int(text) <= MAX_RNG_SEED:
                 self.rng_seed.value = text
             else:
-                problems.append("rng_seed must be a whole number below 4294967296.")
+                problems.append(f"rng_seed must be a whole number below {MAX_RNG_SEED + 1}.")
         for name, widget, cast in (("top_k", self.top_k, int), ("top_p", self.top_p, float)):
             if value(name) is not None:
                 try:
