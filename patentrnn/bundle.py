@@ -32,7 +32,7 @@ from .vocabulary import Vocabulary
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MODELS_ENV = "PATENTRNN_MODELS"
 DEFAULT_MODEL = "neural-network-lstm"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: tied embeddings (a model without logits/kernel); 1 still loads
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 FILES = ("config.json", "vocab.json", "weights.npz", "card.json")
 
@@ -139,22 +139,35 @@ def load_bundle(name: str | None = None, directory: str | os.PathLike | None = N
         raise BundleError(f"unknown model {name!r} (available: {available})")
     try:
         model_json = json.loads((path / "config.json").read_text())
+        if model_json.get("format_version", 1) > FORMAT_VERSION:
+            raise BundleError(
+                f"model {name!r} was saved in bundle format {model_json['format_version']}; this patentrnn reads up to"
+                f" {FORMAT_VERSION}: upgrade patentrnn"
+            )
         config = ModelConfig.from_dict(model_json["model"])
         vocabulary = Vocabulary.from_json((path / "vocab.json").read_text())
         weights = read_weights(path / "weights.npz")
         card = json.loads((path / "card.json").read_text())
+    except BundleError:
+        raise
     except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as error:
         raise BundleError(f"model {name!r} at {path} is corrupt or incomplete: {error}") from error
     if len(vocabulary) != config.vocab_size:
         raise BundleError(
             f"model {name!r} is corrupt: vocabulary has {len(vocabulary)} words, config says {config.vocab_size}"
         )
-    expected = {"embedding/embeddings", "dense/kernel", "logits/kernel"} | {
+    output = "logits/bias" if config.tie_embeddings else "logits/kernel"
+    expected = {"embedding/embeddings", "dense/kernel", output} | {
         f"lstm_{layer}/kernel" for layer in range(1, config.lstm_layers + 1)
     }
     if not expected <= set(weights):
         raise BundleError(f"model {name!r} is corrupt: weights lack {sorted(expected - set(weights))}")
-    if weights["logits/kernel"].shape != (config.dense_units, config.vocab_size):
+    shapes = {
+        "embedding/embeddings": (config.vocab_size, config.embedding_dim),
+        "dense/kernel": (config.lstm_units, config.output_units),
+        output: (config.vocab_size,) if config.tie_embeddings else (config.dense_units, config.vocab_size),
+    }
+    if any(weights[key].shape != shape for key, shape in shapes.items()):
         raise BundleError(f"model {name!r} is corrupt: output weights do not match its config")
     return Bundle(name, path, config, vocabulary, weights, card)
 
@@ -217,6 +230,7 @@ def list_bundles(directory: str | os.PathLike | None = None) -> list[dict]:
                 "test": card.get("metrics", {}).get("test", {}),
                 "validation": card.get("metrics", {}).get("validation", {}),
                 "training_minutes": round(card.get("training", {}).get("seconds", 0) / 60, 1),
+                "memorisation": card.get("memorisation", {}),  # patentrnn memorisation --write
             }
         )
     rows.sort(key=lambda row: (not row["default"], row["name"]))

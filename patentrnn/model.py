@@ -1,15 +1,24 @@
-"""The network: Embedding → LSTM × layers → Dense relu → Dropout → Dense(vocabulary) logits.
+"""The network, built with Keras 3's functional API from a ``ModelConfig``:
 
-Built with Keras 3's functional API from a ``ModelConfig``. Layer names are fixed
-(``embedding``, ``lstm_1`` …, ``dense``, ``logits``): bundles store weights under
-them and the numpy runtime reads them back without Keras.
+* untied (the reference's): Embedding → LSTM × layers → Dense relu → Dropout → Dense(vocabulary);
+* tied (``tie_embeddings``): Embedding → LSTM × layers → Dense(embedding size, linear) →
+  the embedding matrix, transposed, plus a bias (Press & Wolf 2016; Inan et al. 2016).
+
+Layer names are fixed (``embedding``, ``lstm_1`` …, ``dense``, ``logits``): bundles store
+weights under them and the numpy runtime reads them back without Keras. A tied model's
+``logits`` layer holds only its bias; its kernel is ``embedding/embeddings`` transposed.
+
+The regularisers follow AWD-LSTM (Merity et al. 2017), as far as Keras's own layers go:
+locked dropout (one mask per sequence, ``Dropout(noise_shape=(None, 1, d))``), word-type
+embedding dropout (a dropped word loses its whole embedding everywhere in the batch),
+``LSTM(recurrent_dropout=…)`` (Gal & Ghahramani's variational dropout of ``h``: Keras's
+mask is fixed across time, the closest built-in to weight drop), and AR / TAR on the last
+LSTM's output. Weight averaging is a training option (``TrainConfig.weight_averaging``).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-
-import numpy as np
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,18 @@ class ModelConfig:
     output_dropout_rate: float = 0.0  # dropout on the last LSTM's output, before the dense layer
     dense_units: int = 64  # reference: Dense 64 relu before the softmax
     dropout_rate: float = 0.5  # reference: Dropout 0.5 after the dense layer
+    # --- AWD-LSTM-style options (all off in the reference) ---
+    tie_embeddings: bool = False  # output = embedding matrix transposed; "dense" becomes a linear projection
+    locked_dropout: bool = False  # lstm_dropout_rate / output_dropout_rate use one mask per sequence
+    embedding_dropout_rate: float = 0.0  # word-type dropout: drop whole words from the embedding matrix
+    recurrent_dropout_rate: float = 0.0  # LSTM(recurrent_dropout=…): dropout of h, one mask per sequence
+    activation_regularization: float = 0.0  # AR: alpha * mean(h^2) on the last LSTM's output
+    temporal_activation_regularization: float = 0.0  # TAR: beta * mean((h_t - h_{t-1})^2)
+
+    @property
+    def output_units(self) -> int:
+        """Width of the layer in front of the vocabulary: the embedding size when tied."""
+        return self.embedding_dim if self.tie_embeddings else self.dense_units
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -53,8 +74,37 @@ PRESETS: dict[str, ModelConfig] = {
         dense_units=64,
         dropout_rate=0.1,
     ),
+    # Tied embeddings and AWD-LSTM-style regularisation: the default since the ablation
+    # in models/README.md. Embeddings of 96 keep the 97 x vocabulary output product, the
+    # largest per word, inside the generation speed target.
+    "awd": ModelConfig(
+        embedding_dim=96,
+        lstm_units=256,
+        tie_embeddings=True,
+        locked_dropout=True,
+        lstm_dropout_rate=0.3,
+        output_dropout_rate=0.3,
+        embedding_dropout_rate=0.1,
+        recurrent_dropout_rate=0.2,
+        activation_regularization=1.0,
+        temporal_activation_regularization=1.0,
+        dropout_rate=0.0,
+    ),
     # A few seconds of training, for tests and CI.
     "tiny": ModelConfig(embedding_dim=8, lstm_units=8, dense_units=8, dropout_rate=0.0),
+    "tiny-tied": ModelConfig(
+        embedding_dim=8,
+        lstm_units=8,
+        tie_embeddings=True,
+        locked_dropout=True,
+        lstm_dropout_rate=0.2,
+        output_dropout_rate=0.2,
+        embedding_dropout_rate=0.1,
+        recurrent_dropout_rate=0.1,
+        activation_regularization=1.0,
+        temporal_activation_regularization=1.0,
+        dropout_rate=0.0,
+    ),
 }
 
 
@@ -71,56 +121,75 @@ def build_model(config: ModelConfig, last_only: bool = False):
     import keras
     from keras import layers
 
+    from .layers import ActivityRegularization, TiedOutput, WordTypeDropout
+
     if config.vocab_size < 3:
         raise ValueError("vocab_size must be set (at least 3) before building a model")
     words = keras.Input(shape=(None,), dtype="int32", name="words")
-    x = layers.Embedding(config.vocab_size, config.embedding_dim, name="embedding")(words)
+    embedding = layers.Embedding(config.vocab_size, config.embedding_dim, name="embedding")
+    x = embedding(words)
+    if config.embedding_dropout_rate:
+        x = WordTypeDropout(config.embedding_dropout_rate, config.vocab_size, name="embedding_dropout")([words, x])
+
+    def dropout(rate, width, name):
+        shape = (None, 1, width) if config.locked_dropout and not last_only else None
+        return layers.Dropout(rate, noise_shape=shape, name=name)
+
     for layer in range(1, config.lstm_layers + 1):
         if config.lstm_dropout_rate:
-            x = layers.Dropout(config.lstm_dropout_rate, name=f"lstm_dropout_{layer}")(x)
+            width = config.embedding_dim if layer == 1 else config.lstm_units
+            x = dropout(config.lstm_dropout_rate, width, f"lstm_dropout_{layer}")(x)
         last = last_only and layer == config.lstm_layers
-        x = layers.LSTM(config.lstm_units, return_sequences=not last, name=f"lstm_{layer}")(x)
+        x = layers.LSTM(
+            config.lstm_units,
+            return_sequences=not last,
+            recurrent_dropout=config.recurrent_dropout_rate,
+            name=f"lstm_{layer}",
+        )(x)
+    if (config.activation_regularization or config.temporal_activation_regularization) and not last_only:
+        x = ActivityRegularization(
+            config.activation_regularization, config.temporal_activation_regularization, name="activity"
+        )(x)
     if config.output_dropout_rate:
-        x = layers.Dropout(config.output_dropout_rate, name="lstm_output_dropout")(x)
-    x = layers.Dense(config.dense_units, activation="relu", name="dense")(x)
-    x = layers.Dropout(config.dropout_rate, name="dense_dropout")(x)
-    logits = layers.Dense(config.vocab_size, name="logits")(x)
+        x = dropout(config.output_dropout_rate, config.lstm_units, "lstm_output_dropout")(x)
+    if config.tie_embeddings:
+        x = layers.Dense(config.embedding_dim, name="dense")(x)  # linear projection to the embedding size
+        if config.dropout_rate:
+            x = layers.Dropout(config.dropout_rate, name="dense_dropout")(x)
+        logits = TiedOutput(embedding, name="logits")(x)
+    else:
+        x = layers.Dense(config.dense_units, activation="relu", name="dense")(x)
+        x = layers.Dropout(config.dropout_rate, name="dense_dropout")(x)
+        logits = layers.Dense(config.vocab_size, name="logits")(x)
     return keras.Model(words, logits, name="patentrnn")
 
 
 def named_weights(model) -> dict:
     """The model's weights as ``{"layer/weight": array}``, the bundle's format."""
     arrays = {}
+    for layer, variable in _own_weights(model):
+        arrays[f"{layer.name}/{variable.name}"] = variable.numpy()
+    return arrays
+
+
+def _own_weights(model):
+    """(layer, variable) pairs, each variable once: a tied output layer lists the
+    embedding matrix among its weights too, but the bundle stores it once."""
+    seen = set()
     for layer in model.layers:
         for variable in layer.weights:
-            arrays[f"{layer.name}/{variable.name}"] = variable.numpy()
-    return arrays
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                yield layer, variable
 
 
 def set_named_weights(model, arrays: dict) -> None:
     """Load ``named_weights`` output into a model of the same config."""
-    for layer in model.layers:
-        for variable in layer.weights:
-            key = f"{layer.name}/{variable.name}"
-            if key not in arrays:
-                raise ValueError(f"bundle weights lack {key}")
-            value = arrays[key]
-            if tuple(value.shape) != tuple(variable.shape):
-                raise ValueError(f"bundle weight {key} has shape {value.shape}, model expects {variable.shape}")
-            variable.assign(value.astype(variable.dtype))
-
-
-def order_dense_units(arrays: dict, order) -> dict:
-    """The same network with its dense layer's units rearranged: unit ``order[i]``
-    becomes unit ``i`` (the dense kernel's columns, its bias and the output kernel's
-    rows move together, so every logit is unchanged). The numpy runtime stops the
-    output product after the last active unit: most active units first makes that
-    product shorter."""
-    order = np.asarray(order)
-    if sorted(order.tolist()) != list(range(arrays["dense/bias"].shape[0])):
-        raise ValueError("order must be a permutation of the dense units")
-    arranged = dict(arrays)
-    arranged["dense/kernel"] = arrays["dense/kernel"][:, order]
-    arranged["dense/bias"] = arrays["dense/bias"][order]
-    arranged["logits/kernel"] = arrays["logits/kernel"][order, :]
-    return arranged
+    for layer, variable in _own_weights(model):
+        key = f"{layer.name}/{variable.name}"
+        if key not in arrays:
+            raise ValueError(f"bundle weights lack {key}")
+        value = arrays[key]
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(f"bundle weight {key} has shape {value.shape}, model expects {variable.shape}")
+        variable.assign(value.astype(variable.dtype))

@@ -20,7 +20,6 @@ import numpy as np
 
 from .bundle import Bundle
 
-OPENBLAS_THREADED = 2304 * 200  # matrix elements from which OpenBLAS's gemv uses threads
 MAX_INPUT_ROWS = 2048  # words whose input share a runtime keeps (4 KB each for the default model)
 # (products in the word loop use np.dot: 0.4-0.7 us less a call than np.matmul, measured)
 
@@ -58,9 +57,10 @@ class Runtime:
     the LSTM's products take ~20 us and the output layer's ~22 us): the gates are
     reordered to input, forget, output, cell and the first three pre-scaled by 0.5,
     so that one ``tanh`` gives all four; biases ride in the products as a row
-    multiplied by a constant 1; the last layer's recurrent kernel and the dense layer
-    share one matrix, as both multiply the same ``h``; and the output product stops
-    after the last active dense unit.
+    multiplied by a constant 1; and the last layer's recurrent kernel and the dense
+    layer (a relu layer, or a tied model's linear projection) share one matrix, as
+    both multiply the same ``h``. A tied model's output kernel is its embedding
+    matrix, transposed.
     """
 
     def __init__(self, bundle: Bundle, pad_to: int = 1):
@@ -96,7 +96,10 @@ class Runtime:
         # The output layer's bias is its first row, multiplied by a constant 1 (measured:
         # 1-2 us less than adding it apart). That row holds (bias - shift) / temperature
         # for the setting last asked for.
-        kernel = weights["logits/kernel"].astype(np.float32)
+        self.relu = not config.tie_embeddings
+        kernel = (weights["embedding/embeddings"].T if config.tie_embeddings else weights["logits/kernel"]).astype(
+            np.float32
+        )
         self.output_bias = np.pad(weights["logits/bias"].astype(np.float32), (0, extra), constant_values=-1e30)
         self.output = np.zeros((kernel.shape[0] + 1, kernel.shape[1] + extra), dtype=np.float32)
         self.output[0] = self.output_bias
@@ -105,10 +108,6 @@ class Runtime:
         self.logits_buffer = np.empty(self.output.shape[1], dtype=np.float32)
         self.hidden = np.ones(self.output.shape[0], dtype=np.float32)  # [1, dense outputs]
         self.zeros = np.zeros(self.dense_units, dtype=np.float32)
-        # OpenBLAS (0.3.x, in numpy's wheels) runs a matrix-vector product on one thread
-        # below 2304 * 200 elements: measured here, 32 x 14,400 takes 24.5 us on one
-        # thread and 11.9 us on two.
-        self.min_output_rows = min(self.output.shape[0], -(-OPENBLAS_THREADED // self.output.shape[1]))
         # For ``Cursor``: each word's share of the first layer's product, embedding @
         # kernel (128 x 1024, 7 us), kept once computed: most words repeat. A dict of
         # 4 KB rows, capped: a zeroed 14k-row table cost far more than its written rows,
@@ -153,16 +152,14 @@ class Runtime:
             self.output[0] /= np.float32(temperature)
             self._tempered = (temperature, shift)
         active = self.hidden[1:]
-        np.maximum(hidden, self.zeros, out=active)
+        if self.relu:
+            np.maximum(hidden, self.zeros, out=active)
+        else:
+            active[:] = hidden
         if temperature != 1.0:
-            active *= 1.0 / temperature  # relu(x) / t = relu(x / t) for t > 0
-        # Units after the last active one add nothing: stop the product there (bundles
-        # put their most active units first; ~50 of 64 rows on average for the default
-        # model), but not below the rows that keep it on two threads.
-        found = active.nonzero()[0]  # (np.flatnonzero: 1.1 us, this: 0.3)
-        rows = max(found.item(-1) + 2 if len(found) else 1, self.min_output_rows)
+            active *= 1.0 / temperature  # (relu(x) / t = relu(x / t) for t > 0)
         out = self.logits_buffer if out is None else out
-        return np.dot(self.hidden[:rows], self.output[:rows], out=out)
+        return np.dot(self.hidden, self.output, out=out)
 
     def step(self, state, token: int):
         """Feed one word id; return the new state and the next word's logits."""
@@ -177,18 +174,6 @@ class Runtime:
         for token in tokens:
             state, h = self.advance(state, int(token))
         return state, self.logits(h)
-
-    def dense_activity(self, sequences) -> np.ndarray:
-        """The share of positions at which each dense unit is active (> 0), over the
-        word-id ``sequences``: what ``order_dense_units`` sorts by."""
-        active, positions = np.zeros(self.dense_units), 0
-        for tokens in sequences:
-            state = self.initial_state()
-            for token in tokens:
-                state, h = self.advance(state, int(token))
-                active += self._dense_input(h) > 0
-                positions += 1
-        return active / max(positions, 1)
 
     def sequence_logits(self, tokens: Sequence[int]) -> np.ndarray:
         """Logits after every position, ``(len(tokens), vocab)``; for checks against Keras."""

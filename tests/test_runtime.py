@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from patentrnn.bundle import DEFAULT_MODEL, keras_model, list_names, load_bundle, models_dir
 from patentrnn.corpus import load_corpus, split_abstracts
-from patentrnn.model import order_dense_units
 from patentrnn.runtime import Cursor, Runtime
 
 
@@ -64,25 +62,23 @@ def test_generation_cursor_matches_keras(name, data_dir):
         assert np.abs(softmax(cursor.logits()[:vocab]) - expected[-1]).max() <= 1e-5
 
 
-def test_dense_unit_order_changes_no_logit(tiny_models):
-    bundle = load_bundle("tiny", tiny_models)
-    units = bundle.config.dense_units
-    order = np.random.default_rng(0).permutation(units)
-    rearranged = replace(bundle, weights=order_dense_units(bundle.weights, order))
-    ids = bundle.vocabulary.encode("A neural network is trained on data to classify signals .")
-    before, after = Runtime(bundle).sequence_logits(ids), Runtime(rearranged).sequence_logits(ids)
-    assert np.allclose(before, after, atol=1e-5)
-    assert not np.array_equal(rearranged.weights["logits/kernel"], bundle.weights["logits/kernel"])
-    with pytest.raises(ValueError, match="permutation"):
-        order_dense_units(bundle.weights, [0] * units)
-
-
 def test_tiny_models_agree_too(tiny_models):
-    for name in ("tiny", "tiny-windows"):
+    for name in ("tiny", "tiny-windows", "tiny-tied"):
         bundle = load_bundle(name, tiny_models)
         ids = bundle.vocabulary.encode("A neural network is trained on data to classify signals .")
         expected = softmax(np.asarray(keras_model(bundle)(np.array([ids]), training=False))[0])
         assert np.abs(expected - softmax(Runtime(bundle).sequence_logits(ids))).max() <= 1e-5
+
+
+def test_tied_model_cursor_matches_keras(tiny_models):
+    bundle = load_bundle("tiny-tied", tiny_models)
+    runtime = Runtime(bundle, pad_to=32)
+    ids = bundle.vocabulary.encode("A neural network is trained on data to classify signals .")
+    expected = softmax(np.asarray(keras_model(bundle)(np.array([ids]), training=False))[0])
+    cursor = Cursor(runtime, ids[:3])
+    for position in range(3, len(ids)):
+        assert np.abs(softmax(cursor.logits()[: runtime.vocab_size]) - expected[position - 1]).max() <= 1e-5
+        cursor.feed(ids[position])
 
 
 def test_generating_never_imports_tensorflow():

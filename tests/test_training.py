@@ -9,10 +9,8 @@ import numpy as np
 import pytest
 
 from patentrnn.bundle import BundleError, keras_model, list_bundles, load_bundle, save_bundle
-from patentrnn.corpus import load_corpus, split_abstracts
-from patentrnn.model import order_dense_units
 from patentrnn.runtime import Runtime
-from patentrnn.training import abstract_batches, order_bundle_units, score_logits
+from patentrnn.training import abstract_batches, score_logits
 
 
 def test_tiny_model_trains_end_to_end_and_its_card_is_complete(tiny_models):
@@ -69,32 +67,68 @@ def test_windows_mode_trains_and_is_scored_on_whole_abstracts(tiny_models):
     )
 
 
-def validation_ids(bundle):
-    corpus = bundle.card["corpus"]
-    abstracts = load_corpus(corpus["name"]).abstracts[: corpus["abstracts"]]
-    return [bundle.vocabulary.encode(text) for text in split_abstracts(abstracts, bundle.split).validation[:200]]
+def test_tied_bundle_stores_the_embedding_once_and_records_its_recipe(tiny_models):
+    bundle = load_bundle("tiny-tied", tiny_models)
+    assert bundle.config.tie_embeddings and "logits/kernel" not in bundle.weights
+    assert bundle.weights["logits/bias"].shape == (bundle.config.vocab_size,)
+    assert bundle.weights["dense/kernel"].shape == (bundle.config.lstm_units, bundle.config.embedding_dim)
+    config = json.loads((tiny_models / "tiny-tied" / "config.json").read_text())
+    assert config["format_version"] == 2 and config["model"]["locked_dropout"] is True
+    assert bundle.card["training"]["weight_averaging"] is True
+    assert 0 < bundle.card["metrics"]["test"]["log_loss"] < 12
 
 
-def test_saved_bundles_put_their_most_active_dense_units_first(tiny_models):
-    bundle = load_bundle("tiny", tiny_models)
-    assert "most active first" in bundle.card["dense_units"]
-    activity = Runtime(bundle).dense_activity(validation_ids(bundle))
-    # (counted before the float16 rounding of the saved weights: allow a few positions' slack)
-    assert np.all(np.diff(activity) <= 0.01), activity
+def test_bundles_of_the_first_format_still_load(tiny_models, tmp_path):
+    shutil.copytree(tiny_models / "tiny", tmp_path / "old")
+    path = tmp_path / "old" / "config.json"
+    config = json.loads(path.read_text())
+    config["format_version"] = 1
+    for key in ("tie_embeddings", "locked_dropout", "embedding_dropout_rate", "recurrent_dropout_rate"):
+        config["model"].pop(key)
+    path.write_text(json.dumps(config))
+    bundle = load_bundle("old", tmp_path)
+    assert not bundle.config.tie_embeddings and bundle.config.recurrent_dropout_rate == 0
+    assert Runtime(bundle).read([2, 3, 4])[1].shape[0] >= bundle.config.vocab_size
 
 
-def test_reordering_a_saved_bundle_changes_no_logit(tiny_models, tmp_path, data_dir):
-    shutil.copytree(tiny_models / "tiny", tmp_path / "tiny")
-    before = load_bundle("tiny", tmp_path)
-    ids = validation_ids(before)[0][:30]
-    expected = Runtime(before).sequence_logits(ids)
-    # scramble the units, then let order_bundle_units put them back in order of activity
-    scrambled = order_dense_units(before.weights, np.arange(before.config.dense_units)[::-1])
-    save_bundle("tiny", before.config, before.vocabulary, scrambled, before.card, tmp_path)
-    order_bundle_units("tiny", tmp_path)
-    after = load_bundle("tiny", tmp_path)
-    assert np.allclose(Runtime(after).sequence_logits(ids), expected, atol=1e-5)
-    assert np.all(np.diff(Runtime(after).dense_activity(validation_ids(after))) <= 1e-9)
+def test_a_newer_bundle_format_gets_a_clear_message(tiny_models, tmp_path):
+    shutil.copytree(tiny_models / "tiny-tied", tmp_path / "new")
+    path = tmp_path / "new" / "config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "format_version": 99}))
+    with pytest.raises(BundleError, match="format 99.*upgrade patentrnn"):
+        load_bundle("new", tmp_path)
+
+
+def test_regularisers_act_only_while_training():
+    import keras
+
+    from patentrnn.model import build_model, preset
+
+    keras.utils.set_random_seed(0)
+    model = build_model(preset("tiny-tied", vocab_size=40, embedding_dropout_rate=0.5, lstm_dropout_rate=0.5))
+    ids = np.random.default_rng(0).integers(2, 40, (4, 12)).astype("int32")
+    inferred = np.asarray(model(ids))
+    assert not model.losses and np.array_equal(inferred, np.asarray(model(ids)))
+    trained = np.asarray(model(ids, training=True))
+    assert len(model.losses) == 1 and float(model.losses[0]) > 0  # AR + TAR, added while training
+    assert not np.allclose(trained, inferred)
+
+
+def test_word_type_and_locked_dropout_keep_one_mask():
+    import keras
+
+    from patentrnn.layers import WordTypeDropout
+
+    keras.utils.set_random_seed(1)
+    ids = np.array([[3, 5, 3, 7, 3, 5, 9, 3] * 4], dtype="int32")
+    embedded = np.ones((1, ids.shape[1], 6), dtype="float32")
+    dropped = np.asarray(WordTypeDropout(0.5, 12)([ids, embedded], training=True))[0, :, 0]
+    for word in (3, 5, 7, 9):  # a word is dropped everywhere in the batch or nowhere
+        assert len(set(dropped[ids[0] == word].tolist())) == 1
+    assert set(dropped.tolist()) <= {0.0, 2.0}
+    locked = keras.layers.Dropout(0.5, noise_shape=(None, 1, 6))
+    masked = np.asarray(locked(np.ones((2, 9, 6), dtype="float32"), training=True))
+    assert (masked == masked[:, :1, :]).all() and (masked == 0).any()  # one mask across time
 
 
 def test_score_logits_counts_unknown_targets_and_ranks():
@@ -128,7 +162,7 @@ def test_corrupt_bundles_get_clear_errors(tiny_models, tmp_path):
 
 def test_list_bundles_reads_cards(tiny_models):
     rows = {row["name"]: row for row in list_bundles(tiny_models)}
-    assert set(rows) == {"tiny", "tiny-windows"}
+    assert set(rows) == {"tiny", "tiny-windows", "tiny-tied"}
     assert rows["tiny"]["test"]["perplexity"] > 1
 
 
