@@ -1,5 +1,5 @@
-# make app   — create .venv if missing, install, serve the app on http://127.0.0.1:8866
-# make test  — create or update .venv with the test extras, then ruff and the whole suite
+# make app   — create .venv if missing, install, serve the app on http://127.0.0.1:8866 (patentrnn serve)
+# make test  — create or update .venv with the test extras, find or install a Chromium, then ruff and the whole suite
 # Re-running either is quick: installs are redone only when pyproject.toml changes.
 
 PYTHON ?= python3
@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8866
 
-.PHONY: app test lint bench clean
+.PHONY: app test lint browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +22,22 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $@ $(VENV)/.installed-app
 
+# Every option of `patentrnn serve` also reads its environment variable (PATENTRNN_MAX_SESSIONS, ...).
 app: $(VENV)/.installed-app
-	$(BIN)/voila notebooks/app.ipynb --Voila.config_file_paths=$(CURDIR) \
-		--Voila.ip=$(HOST) --port=$(PORT) --no-browser
+	$(BIN)/patentrnn serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
-test: lint
+# The browser tests need a Chromium that starts: the system's (Debian's /usr/bin/chromium, $PATENTRNN_CHROMIUM),
+# else Playwright's own, downloaded here once.
+browser: $(VENV)/.installed-test
+	@$(BIN)/python tests/voila_server.py --check-browser || { \
+		echo "no system Chromium: installing Playwright's (python -m playwright install chromium)"; \
+		$(BIN)/python -m playwright install chromium && $(BIN)/python tests/voila_server.py --check-browser; \
+	} || { echo "make test: no Chromium; get one with 'apt-get install -y chromium' (or, as root, '$(BIN)/python -m playwright install --with-deps chromium'), or set PATENTRNN_CHROMIUM"; exit 1; }
+
+test: lint browser
 	PATENTRNN_NOTEBOOK_TINY=1 $(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test

@@ -2,9 +2,9 @@
 
 A corpus is a CSV with a ``patent_abstract`` column (the PatentsView export has
 patent_abstract, patent_date, patent_number, patent_title). Two named corpora are
-fetched from their public origin on first use and checked against a sha256; a
-local directory named by ``PATENTRNN_DATA`` (or an explicit path) is used instead
-when given.
+fetched from their public origin (or ``PATENTRNN_DATA_URL``, a mirror) on first use
+and checked against a sha256; a local directory named by ``PATENTRNN_DATA`` (or an
+explicit path) is used instead when given.
 
     >>> from patentrnn import corpus
     >>> c = corpus.load_corpus("neural-network")
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DATA_ENV = "PATENTRNN_DATA"
+DATA_URL_ENV = "PATENTRNN_DATA_URL"  # overrides ORIGIN, e.g. a mirror (the files' sha256 must still match)
 ORIGIN = "https://raw.githubusercontent.com/WillKoehrsen/recurrent-neural-networks/master/data/"
 
 
@@ -34,7 +35,8 @@ class CorpusSource:
 
     @property
     def url(self) -> str:
-        return ORIGIN + self.filename
+        base = os.environ.get(DATA_URL_ENV, "").strip() or ORIGIN
+        return base.rstrip("/") + "/" + self.filename
 
 
 CORPORA: dict[str, CorpusSource] = {
@@ -151,8 +153,24 @@ def locate(name_or_path: str | os.PathLike, data_dir: str | os.PathLike | None =
     raise CorpusError(f"unknown corpus {text!r}: use one of {', '.join(CORPORA)} or a path to a CSV file")
 
 
+@dataclass(frozen=True)
+class Record:
+    """One abstract, cleaned, with the patent it belongs to ('' where the CSV lacks a column)."""
+
+    abstract: str
+    patent_number: str
+    patent_title: str
+    patent_date: str
+
+
 def iter_abstracts(path: str | os.PathLike) -> Iterator[str]:
     """Stream the cleaned, non-empty ``patent_abstract`` values of a CSV."""
+    for record in iter_records(path):
+        yield record.abstract
+
+
+def iter_records(path: str | os.PathLike) -> Iterator[Record]:
+    """Stream the cleaned, non-empty abstracts of a CSV with their patent's number, title and date."""
     path = Path(path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -164,7 +182,12 @@ def iter_abstracts(path: str | os.PathLike) -> Iterator[str]:
             for row in reader:
                 text = clean(row["patent_abstract"] or "")
                 if text:
-                    yield text
+                    yield Record(
+                        text,
+                        (row.get("patent_number") or "").strip(),
+                        (row.get("patent_title") or "").strip(),
+                        (row.get("patent_date") or "").strip(),
+                    )
     except UnicodeDecodeError as error:
         raise CorpusError(f"{path} is not UTF-8 text: {error}") from error
     except csv.Error as error:

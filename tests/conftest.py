@@ -1,4 +1,4 @@
-"""Shared fixtures: the corpora from $PATENTRNN_DATA and tiny models trained once per session."""
+"""Shared fixtures: the corpora ($PATENTRNN_DATA, else fetched) and tiny models trained once per session."""
 
 from __future__ import annotations
 
@@ -14,17 +14,26 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
+    """$PATENTRNN_DATA, else the corpora fetched through the library's own path (pooch, hash-checked),
+    after which $PATENTRNN_DATA names their cache for the rest of the run (servers, subprocesses)."""
+    from patentrnn.corpus import CORPORA, locate
+
     path = os.environ.get("PATENTRNN_DATA")
-    assert path, "set PATENTRNN_DATA to the directory holding the corpus CSVs (CI uses ../shared/data)"
+    if not path:
+        directories = {locate(name)[1].parent for name in CORPORA}
+        assert len(directories) == 1, f"the corpora were fetched into several directories: {directories}"
+        path = str(directories.pop())
+        os.environ["PATENTRNN_DATA"] = path
     assert (Path(path) / "neural_network_patent_query.csv").is_file(), f"no corpus CSVs in {path}"
     return Path(path).resolve()
 
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory, data_dir) -> Path:
-    """A directory with two tiny bundles trained here in seconds: ``tiny`` (whole
-    abstracts) and ``tiny-windows`` (the reference's windows, two LSTM layers, so that
-    the runtime's multi-layer path is exercised too)."""
+    """A directory with three tiny bundles trained here in seconds: ``tiny`` (whole
+    abstracts), ``tiny-windows`` (the reference's windows, two LSTM layers, so that
+    the runtime's multi-layer path is exercised too) and ``tiny-tied`` (tied embeddings,
+    every regulariser and weight averaging, as the default model is trained)."""
     from patentrnn.corpus import SplitConfig
     from patentrnn.training import TrainConfig, train
 
@@ -33,6 +42,8 @@ def tiny_models(tmp_path_factory, data_dir) -> Path:
     train(TrainConfig(**common, split=SplitConfig(0.2, 0.2)), "tiny", directory)
     windows = dict(mode="windows", window=20, model_overrides={"lstm_layers": 2})
     train(TrainConfig(**common, **windows, split=SplitConfig(0.2, 0.2)), "tiny-windows", directory)
+    tied = {**common, "preset": "tiny-tied", "weight_averaging": True, "ema_momentum": 0.9}
+    train(TrainConfig(**tied, split=SplitConfig(0.2, 0.2)), "tiny-tied", directory)
     return directory
 
 

@@ -1,0 +1,65 @@
+"""A token bucket: how often one session may run the Generate button.
+
+The button is disabled in the browser while it works, but anyone holding the page can
+send clicks straight over the kernel's websocket. The kernel checks each click here:
+
+    >>> limit = RateLimit(rate=2.0, burst=5)
+    >>> [limit.allow() for _ in range(6)]
+    [True, True, True, True, True, False]
+
+A dropped click costs nothing: it is never queued.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+RATE_ENV = "PATENTRNN_RATE"
+BURST_ENV = "PATENTRNN_BURST"
+
+
+@dataclass
+class RateLimit:
+    """At most ``burst`` events back to back, refilled at ``rate`` events a second."""
+
+    rate: float = 2.0  # a visitor reads the output between clicks; 2 a second is already fast
+    burst: int = 5  # a few quick clicks (changing the seed between them) all run
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+
+    def __post_init__(self):
+        if not (isinstance(self.rate, (int, float)) and math.isfinite(self.rate) and self.rate > 0):
+            raise ValueError(f"rate must be a positive number of events a second, not {self.rate!r}")
+        if not isinstance(self.burst, int) or isinstance(self.burst, bool) or self.burst < 1:
+            raise ValueError(f"burst must be a whole number of events, 1 or more, not {self.burst!r}")
+        self._tokens = float(self.burst)
+        self._stamp = self.clock()
+
+    def allow(self) -> bool:
+        """Take one token if there is one."""
+        now = self.clock()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> RateLimit:
+        """``$PATENTRNN_RATE`` and ``$PATENTRNN_BURST`` (set by ``patentrnn serve``), else the defaults."""
+        values = {}
+        for name, env, kind in (("rate", RATE_ENV, float), ("burst", BURST_ENV, int)):
+            text = environ.get(env, "").strip()
+            if text:
+                try:
+                    values[name] = kind(text)
+                except ValueError:
+                    raise ValueError(f"${env} must be a number, not {text[:40]!r}") from None
+        return cls(**values)
+
+    def describe(self) -> str:
+        return f"at most {self.burst} in a row, then {self.rate:g} a second"
