@@ -352,6 +352,24 @@ def fetch_corpora() -> Path | None:
     return directories.pop() if len(directories) == 1 else None
 
 
+def build_originality_indexes() -> list[str]:
+    """Open or build every shipped bundle's originality index before serving, so that no
+    visitor's first click waits seconds on it; returns one line per bundle for the log."""
+    from . import originality
+    from .bundle import list_names, load_bundle
+
+    lines = []
+    for name in list_names():
+        bundle = load_bundle(name)
+        try:
+            index = originality.load_index(bundle.card, bundle.vocabulary, bundle.split)
+        except originality.OriginalityUnavailable as error:
+            lines.append(f"{name}: no originality check ({error})")
+            continue
+        lines.append(f"{name}: originality index {index.path}")
+    return lines
+
+
 def voila_argv(config: ServeConfig, root: Path = PROJECT_ROOT) -> list[str]:
     """Voilà's command line: the repository's voila.json, overridden by the serving options."""
     return [
@@ -398,6 +416,8 @@ def serve(config: ServeConfig, root: Path | None = None) -> int:
     handler.setFormatter(logging.Formatter("[patentrnn] %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+    for line in build_originality_indexes():
+        log.info(line)
     log.info(
         "serving on %s:%s%s, at most %d sessions%s, pool %d, disconnected kernels culled after %d s "
         "(checked every %d s), %.3g generations a second per session (burst %d); health check %s",
