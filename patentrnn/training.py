@@ -309,8 +309,10 @@ def train(
     # With weight averaging the averaged weights are swapped in for validation and for
     # the checkpoint (before ModelCheckpoint in the list), and out again to train on.
     averaging = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if config.weight_averaging else []
+    history_path = checkpoint_dir / "history.csv"  # every epoch's figures, across resumed runs
     callbacks = averaging + [
         keras.callbacks.BackupAndRestore(str(checkpoint_dir / "backup")),
+        keras.callbacks.CSVLogger(str(history_path), append=True),
         keras.callbacks.ModelCheckpoint(str(best_path), save_best_only=True, save_weights_only=True),
         keras.callbacks.EarlyStopping(patience=config.patience),
         keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-5),
@@ -318,7 +320,7 @@ def train(
     if config.time_budget_minutes:
         callbacks.append(TimeBudget(config.time_budget_minutes))
     callbacks += list(extra_callbacks or [])
-    history = model.fit(
+    model.fit(
         _dataset(train_batches, shuffle=True, seed=config.seed),
         validation_data=_dataset(validation_batches, shuffle=False, seed=0),
         epochs=config.epochs,
@@ -327,6 +329,7 @@ def train(
     )
     if best_path.exists():
         model.load_weights(str(best_path))
+    history = read_history(history_path)
     training_seconds = time.monotonic() - started
 
     # Score a whole-sequence model with the trained weights, as generation runs it.
@@ -347,8 +350,8 @@ def train(
         "vocabulary": {"size": len(vocabulary), "min_count": config.min_count},
         "training": {
             **{key: value for key, value in asdict(config).items() if key not in ("split", "verbose")},
-            "epochs_run": len(history.history.get("loss", [])),
-            "history": {key: [round(float(v), 4) for v in values] for key, values in history.history.items()},
+            "epochs_run": len(history.get("loss", [])),
+            "history": history,
             "seconds": round(training_seconds, 1),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         },
@@ -358,6 +361,20 @@ def train(
     path = bundle.save_bundle(name, model_config, vocabulary, named_weights(scorer), card, models_dir)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return path
+
+
+def read_history(path: Path) -> dict:
+    """``{"loss": [...], "val_loss": [...], ...}`` from a Keras CSVLogger file, one value an
+    epoch; an epoch logged twice (a run resumed from its last backup) keeps its last row."""
+    import csv
+
+    if not path.exists():
+        return {}
+    with open(path, newline="") as handle:
+        rows = {int(row["epoch"]): row for row in csv.DictReader(handle)}
+    epochs = [rows[epoch] for epoch in sorted(rows)]
+    keys = [key for key in (epochs[0] if epochs else {}) if key != "epoch"]
+    return {key: [round(float(row[key]), 4) for row in epochs] for key in keys}
 
 
 def config_from_json(text: str) -> TrainConfig:

@@ -183,5 +183,7 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path, data_dir):
     assert (tmp_path / ".resumed.checkpoint" / "backup").exists() and not (tmp_path / "resumed").exists()
     path = train(config, "resumed", tmp_path)
     card = json.loads((path / "card.json").read_text())
-    assert card["training"]["epochs_run"] == 1, "epochs 1 and 2 came from the checkpoint"
+    # epochs 1 and 2 came from the checkpoint, epoch 3 was run now: the card holds all three
+    assert card["training"]["epochs_run"] == 3
+    assert len(card["training"]["history"]["loss"]) == len(card["training"]["history"]["val_loss"]) == 3
     assert not (tmp_path / ".resumed.checkpoint").exists()
