@@ -4,6 +4,10 @@
     patentrnn models
     patentrnn evaluate --model neural-network-lstm --corpus my_abstracts.csv
     patentrnn generate --seed "A neural network" --words 50
+    patentrnn score --text "A neural network is trained on images."
+    patentrnn originality --text "A neural network trained on ..."
+    patentrnn memorisation --model neural-network-lstm --write
+    patentrnn serve --host 0.0.0.0 --port 8866
 
 Errors are one line on stderr and a non-zero exit, never a traceback.
 """
@@ -41,6 +45,7 @@ def _train(args) -> int:
         split=SplitConfig(seed=args.split_seed),
         seed=args.seed,
         checkpoint_dir=args.checkpoint_dir,
+        weight_averaging=args.weight_averaging,
         verbose=args.verbose,
     )
     path = train(config, args.name, args.models_dir)
@@ -59,16 +64,21 @@ def _models(args) -> int:
     if not rows:
         print(f"no models in {models_dir(args.models_dir)}")
         return 0
-    print(f"{'model':<28} {'corpus':<16} {'vocab':>7} {'log loss':>9} {'perplexity':>11} {'top-1':>7} {'top-5':>7}")
+    print(
+        f"{'model':<28} {'corpus':<16} {'vocab':>7} {'log loss':>9} {'perplexity':>11} {'top-1':>7} {'top-5':>7}"
+        f" {'copies 8+':>9} {'median copy':>11}"
+    )
     for row in rows:
-        test = row["test"]
+        test, copies = row["test"], row.get("memorisation") or {}
         print(
             f"{row['name'] + (' *' if row['default'] else ''):<28} {row['corpus'] or '?':<16} "
             f"{row['vocabulary'] or 0:>7} {test.get('log_loss', float('nan')):>9.4f} "
             f"{test.get('perplexity', float('nan')):>11.2f} {test.get('top1_accuracy', float('nan')):>7.2%} "
-            f"{test.get('top5_accuracy', float('nan')):>7.2%}"
+            f"{test.get('top5_accuracy', float('nan')):>7.2%} {copies.get('share_ge_8', float('nan')):>9.1%} "
+            f"{copies.get('median_longest', float('nan')):>11g}"
         )
     print("* default model; metrics on each model's test split")
+    print("copies 8+: share of 200 generations (100 words, diversity 0.8) holding 8+ words of a training abstract")
     return 0
 
 
@@ -132,7 +142,100 @@ def _generate(args) -> int:
     else:
         print(f"{result.seed_text} {result.generated_text}")
     print(f"(model {result.model}, rng_seed {result.settings['rng_seed']})", file=sys.stderr)
+    if result.originality is not None:
+        from .rendering import render_originality_text
+
+        print(render_originality_text(result.originality), file=sys.stderr)
     return 0
+
+
+def _use_models_dir(args) -> None:
+    if args.models_dir:
+        import os
+
+        from .bundle import models_dir
+
+        os.environ["PATENTRNN_MODELS"] = str(models_dir(args.models_dir))
+
+
+def _originality(args) -> int:
+    from .generation import load
+    from .originality import MAX_CHARACTERS
+    from .rendering import render_originality_text
+
+    _use_models_dir(args)
+    if args.file is not None:
+        with open(args.file, encoding="utf-8", errors="replace") as handle:
+            text = handle.read(MAX_CHARACTERS + 1)  # a longer file is refused without reading it all
+    else:
+        text = args.text
+    check = load(args.model).originality(text, seed_words=args.seed_words)
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps(asdict(check), indent=2, ensure_ascii=False))
+    else:
+        print(render_originality_text(check))
+    return 0
+
+
+def _score(args) -> int:
+    from .generation import load
+    from .scoring import BUCKET_NAMES, MAX_SCORE_CHARACTERS
+
+    _use_models_dir(args)
+    if args.file is not None:
+        with open(args.file, encoding="utf-8", errors="replace") as handle:
+            text = handle.read(MAX_SCORE_CHARACTERS + 1)  # a longer file is refused without reading it all
+    else:
+        text = args.text
+    score = load(args.model).score(text)
+    if args.json:
+        print(json.dumps(score.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print(f"{'word':<24} {'probability':>11} {'rank':>7}  the model's top 5")
+    for word in score.words:
+        if word.rank is None:
+            print(f"{word.word[:24]:<24} {'(read)':>11}")
+            continue
+        top = ", ".join(f"{name} {p:.1%}" for name, p in word.alternatives)
+        print(f"{word.word[:24]:<24} {word.probability:>11.2%} {word.rank:>7,}  {top}")
+    shares = " · ".join(f"{name} {share:.0%}" for name, share in zip(BUCKET_NAMES, score.shares))
+    print(f"\n{len(score.words) - 1} words scored by {score.model}: log loss {score.log_loss:.4f} nats a word, "
+          f"perplexity {score.perplexity:.2f}; {shares}")  # fmt: skip
+    if score.unknown_words:
+        print(f"note: unknown words scored as <unk>: {', '.join(score.unknown_words[:20])}", file=sys.stderr)
+    return 0
+
+
+def _memorisation(args) -> int:
+    from .bundle import list_names
+    from .generation import load
+    from .originality import memorisation, write_memorisation
+
+    _use_models_dir(args)
+    figures = {}
+    for name in args.model or list_names():
+        generator = load(name)
+        figures[name] = memorisation(generator, n=args.n, words=args.words, diversity=args.diversity)
+        if args.write:
+            write_memorisation(generator.bundle.path, figures[name], generator.bundle.card)
+        if not args.json:
+            row = figures[name]
+            print(
+                f"{name}: {row['share_ge_8']:.1%} of {row['n']} generations copy >= 8 words; "
+                f"longest copy median {row['median_longest']:g}, p90 {row['p90_longest']:g}, max {row['max_longest']}"
+                + (" (written to its card.json)" if args.write else "")
+            )
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    return 0
+
+
+def _serve(args) -> int:
+    from .serving import config_from, serve
+
+    return serve(config_from(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model and save it as a bundle")
     train.add_argument("--name", required=True, help="bundle name under models/")
     train.add_argument("--corpus", default="neural-network", help="neural-network, baseball or a CSV path")
-    train.add_argument("--preset", default="default", help="architecture: default, reference or tiny")
+    train.add_argument("--preset", default="default", help="architecture: default, awd, large, reference or tiny")
     train.add_argument("--model-overrides", help="JSON, e.g. '{\"lstm_units\": 128}'")
     train.add_argument("--mode", choices=["abstracts", "windows"], default="abstracts")
     train.add_argument("--window", type=int, default=50)
@@ -158,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--split-seed", type=int, default=0)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--checkpoint-dir")
+    train.add_argument("--weight-averaging", action="store_true", help="validate and save averaged weights (EMA)")
     train.add_argument("--models-dir")
     train.add_argument("--verbose", type=int, default=1)
     train.set_defaults(run=_train)
@@ -187,6 +291,47 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--json", action="store_true")
     generate.add_argument("--models-dir")
     generate.set_defaults(run=_generate)
+
+    originality = commands.add_parser(
+        "originality", help="the closest real patents to a text and its longest span copied from training text"
+    )
+    text = originality.add_mutually_exclusive_group(required=True)
+    text.add_argument("--text", help="the text to check")
+    text.add_argument("--file", help="a UTF-8 text file to check")
+    originality.add_argument("--model", default=None, help="bundle name (default: the default model)")
+    originality.add_argument("--seed-words", type=int, default=0, help="the first N words are yours: not copies")
+    originality.add_argument("--json", action="store_true")
+    originality.add_argument("--models-dir")
+    originality.set_defaults(run=_originality)
+
+    score = commands.add_parser(
+        "score", help="how the model sees a text: each word's probability, rank and top 5; perplexity"
+    )
+    text = score.add_mutually_exclusive_group(required=True)
+    text.add_argument("--text", help="the text to score")
+    text.add_argument("--file", help="a UTF-8 text file to score")
+    score.add_argument("--model", default=None, help="bundle name (default: the default model)")
+    score.add_argument("--json", action="store_true")
+    score.add_argument("--models-dir")
+    score.set_defaults(run=_score)
+
+    memorise = commands.add_parser(
+        "memorisation", help="how often a model copies 8+ words of its training text (writes the card with --write)"
+    )
+    memorise.add_argument("--model", action="append", help="bundle name; repeat for several (default: all)")
+    memorise.add_argument("--n", type=int, default=200, help="generations (rng seeds 0 to n-1)")
+    memorise.add_argument("--words", type=int, default=100)
+    memorise.add_argument("--diversity", type=float, default=0.8)
+    memorise.add_argument("--write", action="store_true", help="store the figures in each bundle's card.json")
+    memorise.add_argument("--json", action="store_true")
+    memorise.add_argument("--models-dir")
+    memorise.set_defaults(run=_memorisation)
+
+    from .serving import add_arguments
+
+    serve = commands.add_parser("serve", help="serve the web app (Voilà) to many visitors")
+    add_arguments(serve)
+    serve.set_defaults(run=_serve)
     return parser
 
 

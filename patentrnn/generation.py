@@ -23,10 +23,14 @@ import time
 import unicodedata
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from . import corpus as corpus_module
+from . import originality as originality_module
 from .bundle import DEFAULT_MODEL, Bundle, check_name, load_bundle, models_dir
 from .runtime import Cursor, Runtime
 from .sampling import ROWS, Sampler, SamplingConfig
+from .scoring import Score, score_text
 from .vocabulary import PAD_ID, UNK_ID, detokenize
 
 MAX_WORDS = 5000  # words generated per call
@@ -41,6 +45,7 @@ class GeneratedWord:
     word: str
     probability: float  # under the model (diversity 1), whatever the sampling settings
     alternatives: list[tuple[str, float]]  # the model's 5 most likely words here
+    rank: int = 0  # 1 = the model's first choice (a full sort of its probabilities, <unk> included)
 
 
 @dataclass
@@ -56,6 +61,8 @@ class Generation:
     notes: list[str]  # e.g. that a long seed was shortened
     settings: dict  # words, diversity, top_k, top_p, rng_seed (the one actually used)
     timings: dict = field(default_factory=dict)  # milliseconds
+    # closest real patents and the longest copied span (None without the corpus; see notes)
+    originality: originality_module.Originality | None = None
 
     @property
     def generated_words(self) -> list[str]:
@@ -82,6 +89,14 @@ class Generation:
 def _strip_controls(text: str) -> str:
     # Control and format characters (NUL, bidi overrides, zero-width joiners) become spaces.
     return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
+
+
+def _ranks(rows: np.ndarray, chosen: list[int]) -> list[int]:
+    """Each chosen word's rank in its row, 1 + how many words score higher. ``draw``
+    leaves a row tempered, shifted or exponentiated: all keep the logits' order. Measured:
+    ~25 us for 8 rows of the default model, ~0.3 ms for 100 words."""
+    picked = rows[np.arange(len(chosen)), chosen]
+    return (np.count_nonzero(rows > picked[:, None], axis=1) + 1).tolist()
 
 
 def _validate_words(words) -> int:
@@ -158,6 +173,17 @@ class Generator:
                 raise corpus_module.CorpusError(f"Random start needs the {name!r} corpus: {error}") from error
         return self._test_abstracts
 
+    # --- originality ----------------------------------------------------------------
+
+    def originality(self, text: str, seed_words: int = 0) -> originality_module.Originality:
+        """The 3 real abstracts of the model's corpus closest to ``text`` (BM25, all parts) and
+        the longest run of its words found word for word in a training abstract; a run lying
+        wholly inside the first ``seed_words`` words (the user's) does not count. See
+        ``patentrnn.originality``. Raises ValueError for empty text or more than
+        ``originality.MAX_CHARACTERS`` characters, and ``OriginalityUnavailable`` (a
+        ValueError) without the model's corpus."""
+        return originality_module.check_text(self, text, seed_words)
+
     # --- generation -----------------------------------------------------------------
 
     def generate(
@@ -213,13 +239,14 @@ class Generator:
         first -= peak
         shift = peak * temperature
         logits, draw, feed, describe = cursor.logits, sampler.draw, cursor.feed, sampler.describe
-        chosen, probabilities, alternative_ids, alternative_probabilities = [], [], [], []
+        chosen, probabilities, alternative_ids, alternative_probabilities, ranks = [], [], [], [], []
         for position in range(words):
             row = position % batch
             if position:
                 logits(temperature, shift, out=rows[row])
             chosen.append(draw(row, sampling, rng))
             if row == batch - 1 or position == words - 1:
+                ranks += _ranks(rows[: row + 1], chosen[-row - 1 :])
                 described = describe(row + 1, chosen[-row - 1 :], sampling)
                 probabilities += described[0]
                 alternative_ids += described[1]
@@ -229,12 +256,12 @@ class Generator:
         finished = time.perf_counter()
         names = vocabulary.words
         generated = [
-            GeneratedWord(names[word], probability, [(names[i], p) for i, p in zip(ids, offered)])
-            for word, probability, ids, offered in zip(
-                chosen, probabilities, alternative_ids, alternative_probabilities
+            GeneratedWord(names[word], probability, [(names[i], p) for i, p in zip(ids, offered)], rank)
+            for word, probability, ids, offered, rank in zip(
+                chosen, probabilities, alternative_ids, alternative_probabilities, ranks
             )
         ]
-        return Generation(
+        result = Generation(
             model=self.name,
             mode=mode,
             seed_words=seed_words,
@@ -249,6 +276,21 @@ class Generator:
                 "total_ms": round((finished - started) * 1000, 3),
             },
         )
+        checked = time.perf_counter()
+        result.originality, note = originality_module.for_generation(self, result)
+        if note:
+            result.notes.append(note)
+        result.timings["originality_ms"] = round((time.perf_counter() - checked) * 1000, 3)
+        return result
+
+    # --- scoring --------------------------------------------------------------------
+
+    def score(self, text: str) -> Score:
+        """How the model sees ``text``: each word's probability, rank (1 = the model's
+        first choice) and top-5 alternatives, and the text's log loss (nats a word after
+        the first; unknown words as ``<unk>``) and perplexity. See ``patentrnn.scoring``
+        for the limits (``MAX_SCORE_WORDS``); bad input raises ``ValueError``."""
+        return score_text(self.runtime, self.vocabulary, text, self.name)
 
     def _random_window(self, words: int, rng: random.Random) -> tuple[list[str], list[str]]:
         abstracts = [a for a in self.test_abstracts() if len(a) > RANDOM_WINDOW]
