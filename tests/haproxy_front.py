@@ -1,0 +1,69 @@
+"""HAProxy with deploy/haproxy.cfg in front of local replicas (the replica test, benchmarks/capacity.py).
+
+The config reads its addresses from the environment; its third server points at a port nobody
+listens on, so that its health check marks it down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import urllib.request
+from pathlib import Path
+
+from voila_server import ROOT, free_port, stop, wait_for
+
+CONFIG = ROOT / "deploy" / "haproxy.cfg"
+
+
+def haproxy() -> str:
+    """Debian's haproxy (/usr/sbin is not always on PATH)."""
+    path = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    assert Path(path).is_file(), "HAProxy not found: apt-get install -y haproxy"
+    return path
+
+
+def server_states(stats_url: str) -> dict[str, str]:
+    """``{"app1": "UP", "app2": "DOWN", ...}`` from HAProxy's CSV stats; {} while it does not answer."""
+    try:
+        with urllib.request.urlopen(stats_url, timeout=2) as response:
+            rows = response.read().decode().splitlines()
+    except OSError:
+        return {}
+    header = rows[0].lstrip("# ").split(",")
+    states = {}
+    for row in rows[1:]:
+        values = dict(zip(header, row.split(",")))
+        if values.get("pxname") == "replicas" and values.get("svname", "").startswith("app"):
+            states[values["svname"]] = values["status"]
+    return states
+
+
+@contextlib.contextmanager
+def haproxy_in_front(replicas: list[str], log: Path, timeout: float = 30):
+    """Run HAProxy in front of ``replicas`` (their URLs); yield the proxy's URL and its CSV stats
+    URL once every replica is up."""
+    bind, stats = free_port(), free_port()
+    addresses = [url.split("//")[1].rstrip("/") for url in replicas] + [f"127.0.0.1:{free_port()}"]
+    env = {"PATENTRNN_BIND": f"127.0.0.1:{bind}", "PATENTRNN_STATS_BIND": f"127.0.0.1:{stats}"}
+    env.update({f"PATENTRNN_REPLICA_{i}": address for i, address in enumerate(addresses, 1)})
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            [haproxy(), "-db", "-f", str(CONFIG)],
+            env={"PATH": "/usr/sbin:/usr/bin:/bin", **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    stats_url = f"http://127.0.0.1:{stats}/stats;csv"
+    names = [f"app{i}" for i in range(1, len(replicas) + 1)]
+    try:
+        try:
+            wait_for(lambda: all(server_states(stats_url).get(name) == "UP" for name in names), timeout,
+                     "every replica up in HAProxy", interval=0.3)  # fmt: skip
+        except AssertionError as error:
+            raise AssertionError(f"{error}; HAProxy's log:\n{log.read_text()[-2000:]}") from None
+        yield f"http://127.0.0.1:{bind}/", stats_url
+    finally:
+        stop(process)
