@@ -312,10 +312,10 @@ def train(
     history_path = checkpoint_dir / "history.csv"  # every epoch's figures, across resumed runs
     callbacks = averaging + [
         keras.callbacks.BackupAndRestore(str(checkpoint_dir / "backup")),
-        keras.callbacks.CSVLogger(str(history_path), append=True),
         keras.callbacks.ModelCheckpoint(str(best_path), save_best_only=True, save_weights_only=True),
         keras.callbacks.EarlyStopping(patience=config.patience),
         keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-5),
+        keras.callbacks.CSVLogger(str(history_path), append=True),  # last: it logs the learning rate too
     ]
     if config.time_budget_minutes:
         callbacks.append(TimeBudget(config.time_budget_minutes))

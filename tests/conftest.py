@@ -64,3 +64,27 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
         env={**os.environ, **(env or {})},
         cwd=ROOT,
     )
+
+
+@pytest.fixture(scope="module")
+def server(data_dir, tmp_path_factory):
+    """The app served by ``patentrnn serve`` on a free port, for one test module; yields its URL."""
+    from voila_server import voila_app
+
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    with voila_app({"PATENTRNN_DATA": str(data_dir)}, log_path=log) as (url, process):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium through Playwright; a missing browser fails the test, never skips it."""
+    from playwright.sync_api import sync_playwright
+    from voila_server import CHROMIUM_ARGS, find_chromium
+
+    chromium = find_chromium()
+    assert chromium, "Chromium not found: apt-get install -y chromium, or set PATENTRNN_CHROMIUM"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -8,7 +8,6 @@ a missing browser fails the test.
 from __future__ import annotations
 
 import pytest
-from voila_server import CHROMIUM_ARGS, find_chromium, voila_app
 
 import patentrnn
 
@@ -18,23 +17,10 @@ RNG_SEED = 7
 
 
 @pytest.fixture(scope="module")
-def server(data_dir, tmp_path_factory):
-    log = tmp_path_factory.mktemp("voila") / "voila.log"
-    with voila_app({"PATENTRNN_DATA": str(data_dir)}, log_path=log) as (url, process):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def page(server):
-    chromium = find_chromium()
-    assert chromium, "Chromium not found: apt-get install -y chromium, or set PATENTRNN_CHROMIUM"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        yield page
-        browser.close()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
 
 
 def test_panel_after_generate_matches_the_api(server, page, data_dir):

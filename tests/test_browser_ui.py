@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
-from voila_server import CHROMIUM_ARGS, ROOT, find_chromium, voila_app
+from voila_server import ROOT
 
 import patentrnn
 from patentrnn.bundle import DEFAULT_MODEL, load_bundle
@@ -28,25 +28,6 @@ SEED = "A method of training a neural network"
 HOSTILE = ["<img src=x onerror=alert(1)>", '"><script>alert(2)</script>', "<svg/onload=alert(3)>"]
 SCREENSHOTS = {390: "app-phone.png", 1280: "app.png"}
 VIEW = ".patentrnn-output-widget"
-
-
-@pytest.fixture(scope="module")
-def server(data_dir, tmp_path_factory):
-    log = tmp_path_factory.mktemp("voila") / "voila.log"
-    with voila_app({"PATENTRNN_DATA": str(data_dir)}, log_path=log) as (url, process):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = find_chromium()
-    assert chromium, "Chromium not found: apt-get install -y chromium, or set PATENTRNN_CHROMIUM"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from voila_server import CHROMIUM_ARGS, PageClient, find_chromium, get, sessions, voila_app, wait_for
+from voila_server import PageClient, get, sessions, voila_app, wait_for
 
 from patentrnn import serving
 from patentrnn.ratelimit import RateLimit
@@ -146,18 +146,6 @@ def small_server(data_dir, tmp_path_factory):
     args = ("--max-sessions", "2", "--pool-size", "0", "--cull-idle-timeout", "3", "--cull-interval", "1")
     with voila_app(log_path=log, args=args) as (url, process):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = find_chromium()
-    assert chromium, "Chromium not found: apt-get install -y chromium, or set PATENTRNN_CHROMIUM"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def kernel_status(url: str, kernel_id: str) -> int:
