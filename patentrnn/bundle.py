@@ -139,19 +139,18 @@ def load_bundle(name: str | None = None, directory: str | os.PathLike | None = N
         raise BundleError(f"unknown model {name!r} (available: {available})")
     try:
         model_json = json.loads((path / "config.json").read_text())
-        if model_json.get("format_version", 1) > FORMAT_VERSION:
-            raise BundleError(
-                f"model {name!r} was saved in bundle format {model_json['format_version']}; this patentrnn reads up to"
-                f" {FORMAT_VERSION}: upgrade patentrnn"
-            )
-        config = ModelConfig.from_dict(model_json["model"])
+        version = model_json.get("format_version", 1)
+        config = ModelConfig.from_dict(model_json["model"]) if version <= FORMAT_VERSION else None
         vocabulary = Vocabulary.from_json((path / "vocab.json").read_text())
         weights = read_weights(path / "weights.npz")
         card = json.loads((path / "card.json").read_text())
-    except BundleError:
-        raise
     except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as error:
         raise BundleError(f"model {name!r} at {path} is corrupt or incomplete: {error}") from error
+    if config is None:
+        raise BundleError(
+            f"model {name!r} was saved in bundle format {version}; this patentrnn reads up to {FORMAT_VERSION}:"
+            " upgrade patentrnn"
+        )
     if len(vocabulary) != config.vocab_size:
         raise BundleError(
             f"model {name!r} is corrupt: vocabulary has {len(vocabulary)} words, config says {config.vocab_size}"
@@ -168,7 +167,7 @@ def load_bundle(name: str | None = None, directory: str | os.PathLike | None = N
         output: (config.vocab_size,) if config.tie_embeddings else (config.dense_units, config.vocab_size),
     }
     if any(weights[key].shape != shape for key, shape in shapes.items()):
-        raise BundleError(f"model {name!r} is corrupt: output weights do not match its config")
+        raise BundleError(f"model {name!r} is corrupt: its weights do not match its config")
     return Bundle(name, path, config, vocabulary, weights, card)
 
 

@@ -112,13 +112,9 @@ def _evaluate(args) -> int:
 
 
 def _generate(args) -> int:
-    from .bundle import models_dir
     from .generation import load
 
-    if args.models_dir:
-        import os
-
-        os.environ["PATENTRNN_MODELS"] = str(models_dir(args.models_dir))
+    _use_models_dir(args)
     if args.seed is not None and args.random:
         raise ValueError("give --seed TEXT or --random, not both")
     generator = load(args.model)

@@ -194,6 +194,7 @@ class Generator:
         top_k: int | None = None,
         top_p: float | None = None,
         rng_seed: int | None = None,
+        originality: bool = True,
     ) -> Generation:
         """Generate ``words`` words after ``seed``, or after a random real abstract's
         first words when ``seed`` is None.
@@ -205,6 +206,8 @@ class Generator:
             top_k: optional; sample among the k most likely words.
             top_p: optional; sample among the most likely words that make up p.
             rng_seed: makes the result reproducible; drawn and reported when None.
+            originality: fill ``result.originality`` (the closest real patents and the
+                longest copied span); False skips the check.
         """
         started = time.perf_counter()
         words = _validate_words(words)
@@ -276,11 +279,12 @@ class Generator:
                 "total_ms": round((finished - started) * 1000, 3),
             },
         )
-        checked = time.perf_counter()
-        result.originality, note = originality_module.for_generation(self, result)
-        if note:
-            result.notes.append(note)
-        result.timings["originality_ms"] = round((time.perf_counter() - checked) * 1000, 3)
+        if originality:
+            checked = time.perf_counter()
+            result.originality, note = originality_module.for_generation(self, result)
+            if note:
+                result.notes.append(note)
+            result.timings["originality_ms"] = round((time.perf_counter() - checked) * 1000, 3)
         return result
 
     # --- scoring --------------------------------------------------------------------

@@ -657,7 +657,7 @@ def memorisation(generator, n: int = 200, words: int = 100, diversity: float = 0
     index = index_for(generator)
     longest = []
     for rng_seed in range(n):
-        result = generator.generate(None, words=words, diversity=diversity, rng_seed=rng_seed)
+        result = generator.generate(None, words=words, diversity=diversity, rng_seed=rng_seed, originality=False)
         ids = np.asarray(generator.vocabulary.encode_words(result.generated_words), np.int64)
         longest.append(index.longest_copy(ids)[0])
     return {

@@ -133,17 +133,15 @@ class Runtime:
 
     def logits(self, h: np.ndarray, temperature: float = 1.0, shift: float = 0.0, out=None) -> np.ndarray:
         """Next-word logits after the last layer's output ``h``, as ``(logits - shift) /
-        temperature`` (a sampler's tempered logits: the division rides on the 64 dense
+        temperature`` (a sampler's tempered logits: the division rides on the dense layer's
         outputs and a bias prepared once per setting instead of on every logit).
 
         Written into ``out``, or else into a buffer that the next call reuses (a fresh
         58 KB array a word left a serving kernel's heap fragmented: +6 MiB after 15
         generations): copy them to keep them."""
-        return self.output_logits(self._dense_input(h), temperature, shift, out)
-
-    def _dense_input(self, h: np.ndarray) -> np.ndarray:
         # the dense layer's pre-activations: the joint matrix's last columns
-        return (np.append(h, np.float32(1.0)) @ self.layers[-1][1])[4 * self.units :]
+        hidden = (np.append(h, np.float32(1.0)) @ self.layers[-1][1])[4 * self.units :]
+        return self.output_logits(hidden, temperature, shift, out)
 
     def output_logits(self, hidden: np.ndarray, temperature: float, shift: float, out=None) -> np.ndarray:
         """The dense layer's pre-activations ``hidden`` to tempered logits."""

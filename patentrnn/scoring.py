@@ -11,7 +11,7 @@ write). Unknown words are read, and scored, as ``<unk>``. The first word has no
 probability: nothing comes before it.
 
 Ranks are bucketed as GLTR (Gehrmann, Strobelt and Rush, 2019) does: top 10, top
-100, top 1,000, beyond. Runs on the numpy runtime (``Runtime.read`` / ``step``);
+100, top 1,000, beyond. Runs on the numpy runtime (``runtime.Cursor``, as generation);
 never imports TensorFlow.
 """
 
@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import corpus as corpus_module
+from .runtime import Cursor
 from .vocabulary import PAD_ID, UNK_ID, detokenize
 
 MAX_SCORE_CHARACTERS = 50_000  # longer text is refused before it is cleaned or tokenized
@@ -115,7 +116,7 @@ def score_words(runtime, vocabulary, words: Sequence[str], start: int = 1) -> tu
         raise ValueError("start must leave at least one word to read")
     ids = vocabulary.encode_words(words)
     vocab, names = len(vocabulary), vocabulary.words
-    state, logits = runtime.read(ids[:start])
+    cursor = Cursor(runtime, ids[:start])  # (one joint product a word, as generation reads)
     scored, total = [], 0.0
     # three buffers for all chunks: a serving kernel's heap keeps what it once held (fresh
     # temporaries each chunk left +6 MiB of PSS after an analysis, measured; these, +2)
@@ -126,9 +127,9 @@ def score_words(runtime, vocabulary, words: Sequence[str], start: int = 1) -> tu
     for chunk_start in range(start, len(ids), CHUNK):
         targets = ids[chunk_start : chunk_start + CHUNK]
         for row, target in enumerate(targets):
-            rows[row] = logits[:vocab]
+            rows[row] = cursor.logits()[:vocab]
             if chunk_start + row + 1 < len(ids):
-                state, logits = runtime.step(state, target)
+                cursor.feed(target)
         block, count = rows[: len(targets)], len(targets)
         positions = np.arange(count)
         target_logits = block[positions, np.asarray(targets, dtype=np.intp)]
