@@ -154,17 +154,22 @@ def _use_models_dir(args) -> None:
         os.environ["PATENTRNN_MODELS"] = str(models_dir(args.models_dir))
 
 
+def _read_text(args, limit: int) -> str:
+    """``--text``, or ``--file``'s text: at most ``limit`` + 1 characters are read, so that a
+    longer file is refused (by the check it goes to) without reading it all."""
+    if args.file is None:
+        return args.text
+    with open(args.file, encoding="utf-8", errors="replace") as handle:
+        return handle.read(limit + 1)
+
+
 def _originality(args) -> int:
     from .generation import load
     from .originality import MAX_CHARACTERS
     from .rendering import render_originality_text
 
     _use_models_dir(args)
-    if args.file is not None:
-        with open(args.file, encoding="utf-8", errors="replace") as handle:
-            text = handle.read(MAX_CHARACTERS + 1)  # a longer file is refused without reading it all
-    else:
-        text = args.text
+    text = _read_text(args, MAX_CHARACTERS)
     check = load(args.model).originality(text, seed_words=args.seed_words)
     if args.json:
         from dataclasses import asdict
@@ -180,11 +185,7 @@ def _score(args) -> int:
     from .scoring import BUCKET_NAMES, MAX_SCORE_CHARACTERS
 
     _use_models_dir(args)
-    if args.file is not None:
-        with open(args.file, encoding="utf-8", errors="replace") as handle:
-            text = handle.read(MAX_SCORE_CHARACTERS + 1)  # a longer file is refused without reading it all
-    else:
-        text = args.text
+    text = _read_text(args, MAX_SCORE_CHARACTERS)
     score = load(args.model).score(text)
     if args.json:
         print(json.dumps(score.to_dict(), indent=2, ensure_ascii=False))
