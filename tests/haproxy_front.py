@@ -1,13 +1,16 @@
 """HAProxy with deploy/haproxy.cfg in front of local replicas (the replica test, benchmarks/capacity.py).
 
-The config reads its addresses from the environment; its third server points at a port nobody
-listens on, so that its health check marks it down.
+The config reads its addresses from the environment; its third server points at a port that is
+bound but never listens, so that its health check is refused and marks it down. The port stays
+bound while HAProxy runs: a port merely found free could be taken again (once, by HAProxy's own
+frontend, which made the third server's check pass through the proxy).
 """
 
 from __future__ import annotations
 
 import contextlib
 import shutil
+import socket
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -44,8 +47,11 @@ def server_states(stats_url: str) -> dict[str, str]:
 def haproxy_in_front(replicas: list[str], log: Path, timeout: float = 30):
     """Run HAProxy in front of ``replicas`` (their URLs); yield the proxy's URL and its CSV stats
     URL once every replica is up."""
+    refusing = socket.socket()
+    refusing.bind(("127.0.0.1", 0))  # bound, never listening: connections to it are refused
     bind, stats = free_port(), free_port()
-    addresses = [url.split("//")[1].rstrip("/") for url in replicas] + [f"127.0.0.1:{free_port()}"]
+    dead = f"127.0.0.1:{refusing.getsockname()[1]}"
+    addresses = [url.split("//")[1].rstrip("/") for url in replicas] + [dead]
     env = {"PATENTRNN_BIND": f"127.0.0.1:{bind}", "PATENTRNN_STATS_BIND": f"127.0.0.1:{stats}"}
     env.update({f"PATENTRNN_REPLICA_{i}": address for i, address in enumerate(addresses, 1)})
     with open(log, "w") as output:
@@ -67,3 +73,4 @@ def haproxy_in_front(replicas: list[str], log: Path, timeout: float = 30):
         yield f"http://127.0.0.1:{bind}/", stats_url
     finally:
         stop(process)
+        refusing.close()
