@@ -29,12 +29,12 @@ from urllib.parse import parse_qs, urlencode
 import ipywidgets as widgets
 
 from .bundle import DEFAULT_MODEL, BundleError, list_bundles
-from .corpus import CorpusError, clean
-from .generation import MAX_RNG_SEED, MAX_SEED_WORDS, _strip_controls, load
+from .corpus import CorpusError
+from .generation import MAX_RNG_SEED, MAX_SEED_WORDS, load
 from .ratelimit import RateLimit
 from .rendering import render_originality_html, render_text
 from .scoring import score_words
-from .vocabulary import detokenize, tokenize
+from .vocabulary import detokenize, read_words
 from .widget import OutputView, entry, plain_entries, scored_entries, shares_of
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def seed_text(words: list[str]) -> str:
     """Text that reads back as exactly ``words`` (the seed of a permalink or a branch):
     the words joined as prose when that round-trips, else joined by spaces."""
     text = detokenize(words)
-    return text if tokenize(clean(_strip_controls(text))) == list(words) else " ".join(words)
+    return text if read_words(text) == list(words) else " ".join(words)
 
 
 class App:

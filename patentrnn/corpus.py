@@ -17,6 +17,7 @@ import csv
 import hashlib
 import os
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,11 @@ def clean(text: str) -> str:
     text = _SPACE_BEFORE_PUNCT.sub(" ", text)
     text = _FIGURE_REFERENCE.sub("", text)
     return _WHITESPACE.sub(" ", text).strip()
+
+
+def strip_controls(text: str) -> str:
+    """Control and format characters (NUL, bidi overrides, zero-width joiners) become spaces."""
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
 
 
 # --- locating and reading ----------------------------------------------------------

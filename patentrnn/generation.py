@@ -20,7 +20,6 @@ import numbers
 import random
 import secrets
 import time
-import unicodedata
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -86,11 +85,6 @@ class Generation:
         return data
 
 
-def _strip_controls(text: str) -> str:
-    # Control and format characters (NUL, bidi overrides, zero-width joiners) become spaces.
-    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
-
-
 def _ranks(rows: np.ndarray, chosen: list[int]) -> list[int]:
     """Each chosen word's rank in its row, 1 + how many words score higher. ``draw``
     leaves a row tempered, shifted or exponentiated: all keep the logits' order. Measured:
@@ -139,7 +133,7 @@ class Generator:
         if len(seed) > MAX_SEED_CHARACTERS:
             seed = seed[-MAX_SEED_CHARACTERS:]
             notes.append(f"The seed was long: only its last {MAX_SEED_CHARACTERS:,} characters were read.")
-        words = self.vocabulary.tokenize(corpus_module.clean(_strip_controls(seed)))
+        words = self.vocabulary.read(seed)
         if not words:
             raise ValueError("Please enter a seed: it is empty.")
         if len(words) > MAX_SEED_WORDS:

@@ -608,13 +608,11 @@ def check_text(generator, text: str, seed_words: int = 0) -> Originality:
 
     Raises ValueError for text that is not a string, is empty or holds more than
     ``MAX_CHARACTERS`` characters, or for a ``seed_words`` out of range."""
-    from .generation import _strip_controls  # the seed's own cleaning, so text reads as generate reads it
-
     if not isinstance(text, str):
         raise ValueError("text must be a string")
     if len(text) > MAX_CHARACTERS:
         raise ValueError(f"The text is too long to check: {len(text):,} characters, at most {MAX_CHARACTERS:,}.")
-    words = generator.vocabulary.tokenize(corpus_module.clean(_strip_controls(text)))
+    words = generator.vocabulary.read(text)  # as a seed is read
     if not words:
         raise ValueError("Please give a text to check: it is empty.")
     if isinstance(seed_words, bool) or not isinstance(seed_words, int) or not 0 <= seed_words <= len(words):

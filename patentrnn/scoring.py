@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import corpus as corpus_module
 from .runtime import Cursor
 from .vocabulary import PAD_ID, UNK_ID, detokenize
 
@@ -92,13 +91,11 @@ class Score:
 def text_words(text: str, vocabulary) -> list[str]:
     """Text to the words a model reads (cleaned and tokenized like training text),
     or a ValueError saying what is wrong with it."""
-    from .generation import _strip_controls
-
     if not isinstance(text, str):
         raise ValueError("the text to analyse must be a string")
     if len(text) > MAX_SCORE_CHARACTERS:
         raise ValueError(f"The text is too long: at most {MAX_SCORE_CHARACTERS:,} characters can be analysed.")
-    words = vocabulary.tokenize(corpus_module.clean(_strip_controls(text)))
+    words = vocabulary.read(text)
     if not words:
         raise ValueError("Please enter a text to analyse: it is empty.")
     if len(words) < 2:

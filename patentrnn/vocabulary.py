@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .corpus import clean, strip_controls
+
 REFERENCE_FILTERS = '!"%;[\\]^_`{|}~\t\n'
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
@@ -30,6 +32,12 @@ def tokenize(text: str, filters: str = REFERENCE_FILTERS) -> list[str]:
     """
     table = str.maketrans({character: " " for character in filters})
     return [word for word in text.translate(table).split(" ") if word]
+
+
+def read_words(text: str, filters: str = REFERENCE_FILTERS) -> list[str]:
+    """Words of text someone typed, as a model reads them: control characters to spaces,
+    then cleaned and tokenized as training text is (seeds, analysed and checked texts)."""
+    return tokenize(clean(strip_controls(text)), filters)
 
 
 def detokenize(words: Iterable[str]) -> str:
@@ -71,6 +79,10 @@ class Vocabulary:
 
     def tokenize(self, text: str) -> list[str]:
         return tokenize(text, self.filters)
+
+    def read(self, text: str) -> list[str]:
+        """``read_words`` with this vocabulary's filters."""
+        return read_words(text, self.filters)
 
     def encode_words(self, words: Sequence[str]) -> list[int]:
         return [self.index.get(word, UNK_ID) for word in words]

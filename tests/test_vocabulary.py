@@ -44,3 +44,11 @@ def test_malformed_json_is_rejected():
         Vocabulary.from_json('{"nothing": 1}')
     with pytest.raises(ValueError):
         Vocabulary.from_json('{"words": ["a", "b"]}')
+
+
+def test_read_words_is_the_one_reading_of_typed_text():
+    from patentrnn.vocabulary import read_words
+
+    typed = "A\u202enetwork\x00(12) learns,\u200bfast."
+    assert read_words(typed) == ["A", "network", "learns", ",", "fast", "."]
+    assert Vocabulary.build(["A network learns"]).read(typed) == read_words(typed)
