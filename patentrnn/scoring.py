@@ -105,6 +105,15 @@ def text_words(text: str, vocabulary) -> list[str]:
     return words
 
 
+def ranks(rows: np.ndarray, chosen, out: np.ndarray | None = None) -> np.ndarray:
+    """Each chosen word's rank in its row of logits: 1 + how many words score strictly
+    higher (as training's ``score_logits``). Any order-keeping transform of the logits
+    (tempered, shifted, exponentiated) gives the same ranks. ``out``: a boolean buffer of
+    ``rows``' shape. ~25 us for 8 rows of the default model (measured)."""
+    picked = rows[np.arange(len(chosen)), np.asarray(chosen, dtype=np.intp)]
+    return np.count_nonzero(np.greater(rows, picked[:, None], out=out), axis=1) + 1
+
+
 def score_words(runtime, vocabulary, words: Sequence[str], start: int = 1) -> tuple[list[ScoredWord], float]:
     """Score ``words[start:]``, each given every word before it (those before
     ``start`` are only read). Returns the scored words and their summed negative
@@ -130,8 +139,7 @@ def score_words(runtime, vocabulary, words: Sequence[str], start: int = 1) -> tu
         block, count = rows[: len(targets)], len(targets)
         positions = np.arange(count)
         target_logits = block[positions, np.asarray(targets, dtype=np.intp)]
-        # rank = 1 + how many words score strictly higher (as training's score_logits)
-        ranks = np.count_nonzero(np.greater(block, target_logits[:, None], out=higher[:count]), axis=1) + 1
+        places = ranks(block, targets, out=higher[:count])
         peaks = block.max(axis=1)
         exp = np.exp(np.subtract(block, peaks[:, None], out=scratch[:count]), out=scratch[:count])
         totals = exp.sum(axis=1, dtype=np.float64)
@@ -151,7 +159,7 @@ def score_words(runtime, vocabulary, words: Sequence[str], start: int = 1) -> tu
                 ScoredWord(
                     words[chunk_start + row],
                     math.exp(float(log_likelihood[row])),
-                    int(ranks[row]),
+                    int(places[row]),
                     [(names[i], p) for i, p in zip(top[row], top_p[row])],
                 )
             )
