@@ -56,6 +56,7 @@ def _train(args) -> int:
 
 def _models(args) -> int:
     from .bundle import list_bundles, models_dir
+    from .originality import MEMORISATION_SPAN, SHARE_KEY
 
     rows = list_bundles(args.models_dir)
     if args.json:
@@ -66,7 +67,7 @@ def _models(args) -> int:
         return 0
     print(
         f"{'model':<28} {'corpus':<16} {'vocab':>7} {'log loss':>9} {'perplexity':>11} {'top-1':>7} {'top-5':>7}"
-        f" {'copies 8+':>9} {'median copy':>11}"
+        f" {f'copies {MEMORISATION_SPAN}+':>9} {'median copy':>11}"
     )
     for row in rows:
         test, copies = row["test"], row.get("memorisation") or {}
@@ -74,11 +75,14 @@ def _models(args) -> int:
             f"{row['name'] + (' *' if row['default'] else ''):<28} {row['corpus'] or '?':<16} "
             f"{row['vocabulary'] or 0:>7} {test.get('log_loss', float('nan')):>9.4f} "
             f"{test.get('perplexity', float('nan')):>11.2f} {test.get('top1_accuracy', float('nan')):>7.2%} "
-            f"{test.get('top5_accuracy', float('nan')):>7.2%} {copies.get('share_ge_8', float('nan')):>9.1%} "
+            f"{test.get('top5_accuracy', float('nan')):>7.2%} {copies.get(SHARE_KEY, float('nan')):>9.1%} "
             f"{copies.get('median_longest', float('nan')):>11g}"
         )
     print("* default model; metrics on each model's test split")
-    print("copies 8+: share of 200 generations (100 words, diversity 0.8) holding 8+ words of a training abstract")
+    print(
+        f"copies {MEMORISATION_SPAN}+: share of generated texts holding a run of {MEMORISATION_SPAN}+ generated words"
+        " of a training abstract (`patentrnn memorisation`; settings in each card)"
+    )
     return 0
 
 
@@ -208,7 +212,7 @@ def _score(args) -> int:
 def _memorisation(args) -> int:
     from .bundle import list_names
     from .generation import load
-    from .originality import memorisation, write_memorisation
+    from .originality import MEMORISATION_SPAN, SHARE_KEY, memorisation, write_memorisation
 
     _use_models_dir(args)
     figures = {}
@@ -220,7 +224,7 @@ def _memorisation(args) -> int:
         if not args.json:
             row = figures[name]
             print(
-                f"{name}: {row['share_ge_8']:.1%} of {row['n']} generations copy >= 8 words; "
+                f"{name}: {row[SHARE_KEY]:.1%} of {row['n']} generations copy >= {MEMORISATION_SPAN} words; "
                 f"longest copy median {row['median_longest']:g}, p90 {row['p90_longest']:g}, max {row['max_longest']}"
                 + (" (written to its card.json)" if args.write else "")
             )

@@ -644,6 +644,7 @@ def for_generation(generator, result) -> tuple[Originality | None, str | None]:
 # --- memorisation figure -------------------------------------------------------------------------
 
 MEMORISATION_SPAN = 8  # a copied run of this many generated words counts as memorised
+SHARE_KEY = f"share_ge_{MEMORISATION_SPAN}"  # the card's figure: share of texts with such a run
 
 
 def memorisation(generator, n: int = 200, words: int = 100, diversity: float = 0.8) -> dict:
@@ -665,7 +666,7 @@ def memorisation(generator, n: int = 200, words: int = 100, diversity: float = 0
         "rng_seeds": f"0-{n - 1}",
         "start": "random 50-word window of a test-split abstract",
         "span": MEMORISATION_SPAN,
-        f"share_ge_{MEMORISATION_SPAN}": round(sum(length >= MEMORISATION_SPAN for length in longest) / n, 4),
+        SHARE_KEY: round(sum(length >= MEMORISATION_SPAN for length in longest) / n, 4),
         "median_longest": statistics.median(longest),
         "p90_longest": float(np.percentile(longest, 90)),
         "max_longest": max(longest),
