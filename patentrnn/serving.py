@@ -322,7 +322,8 @@ def server_class():
             self.voila_configuration.multi_kernel_manager_class = KernelManager
             settings = super().init_settings()
             settings["patentrnn_sessions"] = Sessions(self.kernel_manager, self.max_sessions)
-            settings["patentrnn_busy_page"] = (TEMPLATES / "voila/templates" / TEMPLATE / "busy.html").read_text()
+            busy = (TEMPLATES / "voila/templates" / TEMPLATE / "busy.html").read_text()
+            settings["patentrnn_busy_page"] = busy.replace("RETRY_AFTER_S", str(RETRY_AFTER_S))  # its reload
             return settings
 
         def init_handlers(self):

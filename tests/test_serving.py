@@ -300,6 +300,7 @@ def test_beyond_the_session_limit_a_visitor_gets_a_busy_page_and_no_kernel(small
         answered = time.perf_counter() - started
         assert status == 503 and headers["Retry-After"] == "60" and answered < 1.0
         assert "busy" in body.decode() and "try again in a minute" in body.decode()
+        assert '<meta http-equiv="refresh" content="60">' in body.decode()  # reloads when Retry-After says
         assert "kernelId" not in body.decode()
         time.sleep(1.5)  # a kernel started anyway would show by now
         assert sessions(url) == before, "no kernel was started for the visitor turned away"
