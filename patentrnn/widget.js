@@ -12,10 +12,6 @@ function make(tag, className, text) {
   return node;
 }
 
-function bucket(rank) {
-  return rank <= 10 ? 0 : rank <= 100 ? 1 : rank <= 1000 ? 2 : 3;
-}
-
 function percent(p) {
   const value = p * 100;
   if (value >= 10) return value.toFixed(0) + "%";
@@ -187,7 +183,7 @@ function render({ model, el }) {
       }
       let node;
       if (item.r !== null) {
-        node = make("span", `word b${bucket(item.r)}` + (item.chosen ? " chosen" : ""), item.w);
+        node = make("span", `word b${item.b}` + (item.chosen ? " chosen" : ""), item.w);
         node.tabIndex = 0;
         node.dataset.rank = String(item.r);
         node.dataset.block = String(blockIndex);

@@ -29,7 +29,7 @@ from pathlib import Path
 import anywidget
 import traitlets
 
-from .scoring import BUCKET_NAMES, bucket_shares
+from .scoring import BUCKET_NAMES, bucket_of, bucket_shares
 
 HERE = Path(__file__).parent
 EMPTY_VIEW = {"kind": "empty", "blocks": [], "shares": [], "perplexity": None}
@@ -42,6 +42,7 @@ def entry(word: str, probability=None, rank=None, alternatives: Iterable = (), n
         "net": bool(net),
         "p": None if probability is None else float(probability),
         "r": None if rank is None else int(rank),
+        "b": None if rank is None else bucket_of(int(rank)),  # its colour: scoring.BUCKETS
         "alt": [[str(name), float(p)] for name, p in alternatives],
         "chosen": bool(chosen),
         "copied": None,

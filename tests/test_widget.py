@@ -46,6 +46,7 @@ def test_each_generated_word_carries_probability_rank_and_five_alternatives(app)
     assert [w["w"] for w in written] == app.result.generated_words
     assert [w["r"] for w in written] == [item.rank for item in app.result.generated]
     assert all(len(w["alt"]) == 5 and 0 < w["p"] <= 1 and w["r"] >= 1 for w in written)
+    assert [w["b"] for w in written] == [(w["r"] > 10) + (w["r"] > 100) + (w["r"] > 1000) for w in written]
     assert view["shares"][0]["label"] == "generated" and sum(view["shares"][0]["shares"]) == pytest.approx(1)
 
 
