@@ -281,10 +281,13 @@ async def churn_part(url: str, server_pid: int, args) -> None:
           f"without unload ({load()})")  # fmt: skip
     await asyncio.sleep(2)
     baseline = await asyncio.to_thread(server_memory, server_pid)
-    views, samples = Views(), []
-    await churn([url], args.churn_rate, args.churn_minutes, views, samples)
-    churn_report(views, samples)
-    await settle(server_pid, baseline, args.pool_size, args.settle_minutes)
+    for round_ in range(1, args.churn_rounds + 1):
+        if args.churn_rounds > 1:
+            print(f"round {round_} of {args.churn_rounds}, on the same server")
+        views, samples = Views(), []
+        await churn([url], args.churn_rate, args.churn_minutes, views, samples)
+        churn_report(views, samples)
+        await settle(server_pid, baseline, args.pool_size, args.settle_minutes)
 
 
 async def limit_part(url: str, server_pid: int, args) -> None:
@@ -358,6 +361,8 @@ def main(argv=None) -> int:
     parser.add_argument("--clicks", type=int, default=60, help="clicks measured per phase")
     parser.add_argument("--churn-rate", type=float, default=60, help="page views a minute")
     parser.add_argument("--churn-minutes", type=float, default=5)
+    parser.add_argument("--churn-rounds", type=int, default=1, help="churns one after another on one server: "
+                        "whether what the server process keeps grows with every round")  # fmt: skip
     parser.add_argument("--settle-minutes", type=float, default=4, help="how long to wait for memory to return")
     parser.add_argument("--limit", type=int, default=20, help="the session limit in the limit part")
     parser.add_argument("--busy-rate", type=float, default=4, help="visitors a second beyond the limit")
