@@ -52,7 +52,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError  # noqa: E402
 from voila_server import kernel_pids, pss_mib, rss_mib, voila_app  # noqa: E402
 from widget_client import Busy, Visitor  # noqa: E402
 
-from patentrnn.serving import SESSIONS_PATH  # noqa: E402
+from patentrnn.serving import SESSIONS_PATH, ServeConfig  # noqa: E402
 
 QUERY = "?words=100&seed=A+neural+network"
 WORDS = 100
@@ -367,7 +367,7 @@ def main(argv=None) -> int:
     parser.add_argument("--limit", type=int, default=20, help="the session limit in the limit part")
     parser.add_argument("--busy-rate", type=float, default=4, help="visitors a second beyond the limit")
     parser.add_argument("--replica-minutes", type=float, default=5)
-    parser.add_argument("--pool-size", type=int, default=1, help="preheated kernels per server")
+    parser.add_argument("--pool-size", type=int, default=ServeConfig.pool_size, help="preheated kernels per server")
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     env = {key: os.environ[key] for key in ("PATENTRNN_DATA",) if key in os.environ}

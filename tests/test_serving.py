@@ -122,6 +122,18 @@ def test_voila_runs_the_repository_config_and_template():
     assert "template" not in config.get("VoilaConfiguration", {}), "Binder reads voila.json: it has no template"
 
 
+def test_voilas_pool_refills_without_delay():
+    """voila.json's VoilaKernelManager section reaches Voilà's pool: the class of that name
+    has a configurable fill_delay (a renamed class or trait would silently drop the 0)."""
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+    from voila.voila_kernel_manager import voila_kernel_manager_factory
+
+    config = json.loads((serving.PROJECT_ROOT / "voila.json").read_text())
+    manager = voila_kernel_manager_factory(AsyncMappingKernelManager, True, 2)
+    assert manager.__name__ in config and config[manager.__name__] == {"fill_delay": 0}
+    assert manager.class_traits(config=True)["fill_delay"].default_value == 1  # Voilà's own default
+
+
 def test_readme_names_the_health_check_and_the_serving_command():
     readme = (serving.PROJECT_ROOT / "README.md").read_text()
     assert HEALTH_PATH in readme and "patentrnn serve" in readme and "PATENTRNN_MAX_SESSIONS" in readme
