@@ -78,7 +78,9 @@ def main(argv=None) -> int:
     seed_text = " ".join(seed_words)
     seed_ids = bundle.vocabulary.encode_words(seed_words)
     print(f"model {bundle.name}: vocabulary {len(bundle.vocabulary):,}, {bundle.config}")
-    print(f"seed: {len(seed_words)} words of a test abstract; diversity 0.8; 100 words\n")
+    print(f"seed: {len(seed_words)} words of a test abstract; diversity 0.8; 100 words")
+    # `patentrnn serve` gives each kernel one BLAS thread (OPENBLAS_NUM_THREADS=1): set it to time that
+    print(f"BLAS threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset (all cores)')}\n")
 
     checks = []  # generate() also checks the text's originality: its share, from the result's timings
 
