@@ -56,6 +56,14 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
 
 
+def seed_words(bundle, words: int = 50) -> list[str]:
+    """The first ``words`` words of the first test abstract of the bundle's corpus that has as many."""
+    from patentrnn.corpus import load_corpus, split_abstracts
+
+    test = split_abstracts(load_corpus(bundle.card["corpus"]["name"]).abstracts).test
+    return next(tokens for tokens in map(bundle.vocabulary.tokenize, test) if len(tokens) >= words)[:words]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
@@ -65,20 +73,17 @@ def main(argv=None) -> int:
 
     import patentrnn
     from patentrnn.bundle import load_bundle
-    from patentrnn.corpus import load_corpus, split_abstracts
     from patentrnn.model import build_model, set_named_weights
     from patentrnn.runtime import Cursor
     from patentrnn.sampling import SamplingConfig, reference_sample
 
     generator = patentrnn.load(args.model)
     bundle = load_bundle(generator.name)
-    abstract = next(a for a in split_abstracts(load_corpus(bundle.card["corpus"]["name"]).abstracts).test
-                    if len(bundle.vocabulary.tokenize(a)) >= 50)  # fmt: skip
-    seed_words = bundle.vocabulary.tokenize(abstract)[:50]
-    seed_text = " ".join(seed_words)
-    seed_ids = bundle.vocabulary.encode_words(seed_words)
+    seed = seed_words(bundle)
+    seed_text = " ".join(seed)
+    seed_ids = bundle.vocabulary.encode_words(seed)
     print(f"model {bundle.name}: vocabulary {len(bundle.vocabulary):,}, {bundle.config}")
-    print(f"seed: {len(seed_words)} words of a test abstract; diversity 0.8; 100 words")
+    print(f"seed: {len(seed)} words of a test abstract; diversity 0.8; 100 words")
     # `patentrnn serve` gives each kernel one BLAS thread (OPENBLAS_NUM_THREADS=1): set it to time that
     print(f"BLAS threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset (all cores)')}\n")
 
