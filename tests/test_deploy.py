@@ -23,7 +23,7 @@ import pytest
 import tomllib
 import yaml
 from haproxy_front import haproxy, haproxy_in_front, server_states
-from voila_server import CHROMIUM_ARGS, ROOT, find_chromium, sessions, stop, voila_app, wait_for
+from voila_server import ROOT, sessions, stop, voila_app, wait_for
 
 from patentrnn.serving import HEALTH_PATH, OPTIONS, RESERVED_MIB, SESSION_MIB, default_max_sessions
 
@@ -326,12 +326,8 @@ def replica_of(context) -> str:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_two_replicas_behind_haproxy_serve_every_visitor(data_dir, tmp_path):
-    chromium = find_chromium()
-    assert chromium, "Chromium not found: apt-get install -y chromium, or set PATENTRNN_CHROMIUM"
+def test_two_replicas_behind_haproxy_serve_every_visitor(data_dir, tmp_path, browser):
     haproxy()
-    from playwright.sync_api import sync_playwright
-
     env = {"PATENTRNN_DATA": str(data_dir)}
     args = ("--max-sessions", "10", "--pool-size", "1")
     with contextlib.ExitStack() as stack:
@@ -339,11 +335,10 @@ def test_two_replicas_behind_haproxy_serve_every_visitor(data_dir, tmp_path):
         second, _ = stack.enter_context(voila_app(env, tmp_path / "replica2.log", args=args))
         proxy, stats = stack.enter_context(haproxy_in_front([first, second], tmp_path / "haproxy.log"))
         wait_for(lambda: server_states(stats).get("app3") == "DOWN", 30, "the replica that answers nothing marked down")
-        playwright = stack.enter_context(sync_playwright())
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-        stack.callback(browser.close)
         problems: list[str] = []
         visitors = [visit(browser, proxy, problems) for _ in range(6)]
+        for context, _ in visitors:  # the browser is the module's: close these before the servers stop
+            stack.callback(context.close)
         assert problems == [], problems  # no websocket 404: every request reached its kernel's replica
         pinned = [replica_of(context) for context, _ in visitors]
         counts = [sessions(first)["sessions"], sessions(second)["sessions"]]
@@ -356,6 +351,7 @@ def test_two_replicas_behind_haproxy_serve_every_visitor(data_dir, tmp_path):
         served_before = sessions(second)["sessions"]
         after: list[str] = []
         newcomer, _ = visit(browser, proxy, after)
+        stack.callback(newcomer.close)
         assert replica_of(newcomer) == "app2"
         orphan, old_page = visitors[pinned.index("app1")]
         old_page.locator(".patentrnn-generate").click()
