@@ -34,10 +34,10 @@ COPY models/ models/
 USER 10001
 # A mirror of the corpora, if the public origin is out of reach (the sha256 must still match).
 ARG PATENTRNN_DATA_URL=""
-# The corpora, then every bundle's originality index (built from them), so that neither the server's
-# start nor a visitor's first click waits on them.
-RUN python -c "from patentrnn.serving import build_originality_indexes as indexes, fetch_corpora; \
-print('corpora in', fetch_corpora()); print(*indexes(), sep='\n')"
+# The corpora, then every bundle's originality index (built from them), and the page's static files
+# compressed (brotli 11, gzip 9), so that neither the server's start nor a visitor waits on them.
+RUN python -c "from patentrnn.serving import build_originality_indexes as indexes, fetch_corpora, precompress_static; \
+print('corpora in', fetch_corpora()); print(*indexes(), sep='\n'); print(precompress_static())"
 
 EXPOSE 8866
 # A static file: answering it starts no kernel (`/` renders the notebook and would).

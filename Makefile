@@ -14,12 +14,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# The page's Voilà template, linked where Jupyter looks for templates (as postBuild does on Binder),
+# so that plain `voila` and Jupyter Server's Voilà extension find voila.json's template too.
+TEMPLATE_LINK := $(VENV)/share/jupyter/voila/templates/patentrnn
+
 $(VENV)/.installed-app: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
+	mkdir -p $(dir $(TEMPLATE_LINK)) && ln -sfn $(CURDIR)/patentrnn/jupyter/voila/templates/patentrnn $(TEMPLATE_LINK)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[test]"
+	mkdir -p $(dir $(TEMPLATE_LINK)) && ln -sfn $(CURDIR)/patentrnn/jupyter/voila/templates/patentrnn $(TEMPLATE_LINK)
 	touch $@ $(VENV)/.installed-app
 
 # Every option of `patentrnn serve` also reads its environment variable (PATENTRNN_MAX_SESSIONS, ...).

@@ -148,7 +148,8 @@ class App:
             control.add_class("patentrnn-control")
         for control in (self.top_k, self.top_p):
             control.add_class("patentrnn-number")
-        self.button = widgets.Button(description="Generate", button_style="danger", icon="pencil")
+        # no icon font: page.css draws the pencil (Font Awesome's font is 78 kB over the wire)
+        self.button = widgets.Button(description="Generate", button_style="danger")
         self.button.add_class("patentrnn-generate")
         self.button.on_click(lambda _: self.generate())
         self.start.observe(self._on_start, names="value")
@@ -178,7 +179,6 @@ class App:
             else "Type the beginning of a patent abstract"
         )
         self.button.description = "Analyse" if mode == "analyse" else "Generate"
-        self.button.icon = "search" if mode == "analyse" else "pencil"
 
     def _on_sampling(self, change=None) -> None:
         self.top_k.layout.display = None if self.sampling.value == "top_k" else "none"

@@ -41,6 +41,7 @@ import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from . import delivery
 from .ratelimit import BURST_ENV, RATE_ENV, RateLimit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -231,11 +232,12 @@ def server_class():
     """Voilà's application with a session limit, session counts and a kernel check for the page."""
     import tornado.web
     from jupyter_core.utils import ensure_async
-    from jupyter_server.base.handlers import APIHandler
+    from jupyter_server.base.handlers import APIHandler, FileFindHandler
     from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
     from jupyter_server.utils import url_path_join
     from traitlets import Integer
     from voila.app import Voila
+    from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFileHandler
     from voila.tornado.handler import TornadoVoilaHandler
 
     class KernelManager(AsyncMappingKernelManager):
@@ -279,11 +281,27 @@ def server_class():
 
     class PageHandler(TornadoVoilaHandler):
         """Voilà's page behind the session limit; sets the ``_xsrf`` cookie that the unload
-        beacon sends back."""
+        beacon sends back, and a Content-Security-Policy whose nonce its own scripts carry."""
+
+        nonce = delivery.new_nonce()  # replaced per request in prepare()
 
         @property
         def kernel_manager(self):
             return getattr(self, "_assigning", None) or self.settings["kernel_manager"]
+
+        @property
+        def content_security_policy(self) -> str:
+            return delivery.content_security_policy(self.nonce)
+
+        async def prepare(self):
+            self.nonce = delivery.new_nonce()
+            self.set_header("Content-Security-Policy", self.content_security_policy)
+            return await super().prepare()
+
+        def write(self, chunk):
+            if isinstance(chunk, str):
+                chunk = delivery.add_nonce(chunk, self.nonce)
+            return super().write(chunk)
 
         @tornado.web.authenticated
         async def get(self, path=None):
@@ -304,6 +322,15 @@ def server_class():
                 await super().get(path)
             finally:
                 sessions.release(reservation)
+
+    class VoilaStatic(delivery.CompressedStatic, MultiStaticFileHandler):
+        pass
+
+    class TemplateStatic(delivery.CompressedStatic, TemplateStaticFileHandler):
+        pass
+
+    class ExtensionStatic(delivery.CompressedStatic, FileFindHandler):
+        pass
 
     class SessionsHandler(APIHandler):
         """Kernel and session counts of this server, as JSON."""
@@ -327,26 +354,71 @@ def server_class():
 
         def init_settings(self):
             self.voila_configuration.multi_kernel_manager_class = KernelManager
+            self.voila_configuration.page_config_hook = self.page_config
             settings = super().init_settings()
+            settings["compress_response"] = True  # the page and JSON, gzipped as they stream
+            settings["websocket_compression_options"] = {}  # permessage-deflate for the kernel's messages
+            settings["patentrnn_precompressed"] = delivery.Precompressed(static_cache_dir())
+            settings["patentrnn_versioned_prefixes"] = (self.versioned_static_url + "/",)
             settings["patentrnn_sessions"] = Sessions(self.kernel_manager, self.max_sessions)
             busy = (TEMPLATES / "voila/templates" / TEMPLATE / "busy.html").read_text()
             settings["patentrnn_busy_page"] = busy.replace("RETRY_AFTER_S", str(RETRY_AFTER_S))  # its reload
             return settings
 
+        @functools.cached_property
+        def versioned_static_url(self) -> str:
+            """Voilà's static files under a URL that changes with them, so they can be cached for good."""
+            version = delivery.static_version(self.static_paths)
+            return url_path_join(self.server_url, f"voila/static/v-{version}")
+
+        def page_config(self, page_config: dict, **_) -> dict:
+            """The page loads voila.js and its chunks from :attr:`versioned_static_url`."""
+            return {**page_config, "fullStaticUrl": self.versioned_static_url}
+
         def init_handlers(self):
+            replaced = {
+                TornadoVoilaHandler: PageHandler,
+                MultiStaticFileHandler: VoilaStatic,
+                TemplateStaticFileHandler: TemplateStatic,
+                FileFindHandler: ExtensionStatic,
+            }
             handlers = [
-                (pattern, PageHandler, *rest) if handler is TornadoVoilaHandler else (pattern, handler, *rest)
-                for pattern, handler, *rest in super().init_handlers()
+                (pattern, replaced.get(handler, handler), *rest) for pattern, handler, *rest in super().init_handlers()
             ]
-            assert any(handler is PageHandler for _, handler, *_ in handlers), "Voilà's page handler has moved"
+            missing = set(replaced.values()) - {handler for _, handler, *_ in handlers}
+            assert not missing, f"Voilà's handlers have moved: {missing}"
             kernel_id = r"(?P<kernel_id>\w+-\w+-\w+-\w+-\w+)"
             ours = [
                 (url_path_join(self.server_url, SESSIONS_PATH), SessionsHandler),
                 (url_path_join(self.server_url, KERNEL_PATH + kernel_id), KernelHandler),
+                (self.versioned_static_url + "/(.*)", VoilaStatic, {"paths": self.static_paths}),
             ]
             return ours + handlers  # before the page's catch-all pattern
 
     return VoilaServer
+
+
+def static_cache_dir() -> Path:
+    from .originality import cache_dir
+
+    return cache_dir() / "static"
+
+
+def static_roots() -> list[str]:
+    """Every directory whose files the page may load: Voilà's static files, the template's,
+    and the front-end extensions."""
+    from voila.paths import collect_static_paths
+    from voila.utils import get_voila_labextensions_path
+
+    ours = str(TEMPLATES / "voila" / "templates" / TEMPLATE / "static")
+    roots = [ours, *collect_static_paths(["voila", "nbconvert"], "lab"), *get_voila_labextensions_path()]
+    return list(dict.fromkeys(roots))
+
+
+def precompress_static() -> str:
+    """Compress the page's static files into the cache once (brotli 11 and gzip 9), so that no
+    visitor waits on it; one line for the log."""
+    return delivery.precompress(static_roots(), static_cache_dir())
 
 
 # --- the command ------------------------------------------------------------------------
@@ -432,6 +504,7 @@ def serve(config: ServeConfig, root: Path | None = None) -> int:
     log.setLevel(logging.INFO)
     for line in build_originality_indexes():
         log.info(line)
+    log.info(precompress_static())
     log.info(
         "serving on %s:%s%s, at most %d sessions%s, pool %d, disconnected kernels culled after %d s "
         "(checked every %d s), %.3g generations a second per session (burst %d); health check %s",

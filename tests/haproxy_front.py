@@ -44,9 +44,9 @@ def server_states(stats_url: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def haproxy_in_front(replicas: list[str], log: Path, timeout: float = 30):
+def haproxy_in_front(replicas: list[str], log: Path, timeout: float = 30, tls_cert: Path | None = None):
     """Run HAProxy in front of ``replicas`` (their URLs); yield the proxy's URL and its CSV stats
-    URL once every replica is up."""
+    URL once every replica is up. With ``tls_cert`` (a PEM with the key), the URL is HTTPS with h2."""
     refusing = socket.socket()
     refusing.bind(("127.0.0.1", 0))  # bound, never listening: connections to it are refused
     bind, stats = free_port(), free_port()
@@ -54,6 +54,9 @@ def haproxy_in_front(replicas: list[str], log: Path, timeout: float = 30):
     addresses = [url.split("//")[1].rstrip("/") for url in replicas] + [dead]
     env = {"PATENTRNN_BIND": f"127.0.0.1:{bind}", "PATENTRNN_STATS_BIND": f"127.0.0.1:{stats}"}
     env.update({f"PATENTRNN_REPLICA_{i}": address for i, address in enumerate(addresses, 1)})
+    tls = free_port() if tls_cert else None
+    if tls_cert:
+        env.update({"PATENTRNN_TLS_BIND": f"127.0.0.1:{tls}", "PATENTRNN_TLS_CERT": str(tls_cert)})
     with open(log, "w") as output:
         process = subprocess.Popen(
             [haproxy(), "-db", "-f", str(CONFIG)],
@@ -70,7 +73,19 @@ def haproxy_in_front(replicas: list[str], log: Path, timeout: float = 30):
                      "every replica up in HAProxy", interval=0.3)  # fmt: skip
         except AssertionError as error:
             raise AssertionError(f"{error}; HAProxy's log:\n{log.read_text()[-2000:]}") from None
-        yield f"http://127.0.0.1:{bind}/", stats_url
+        yield (f"https://127.0.0.1:{tls}/" if tls_cert else f"http://127.0.0.1:{bind}/"), stats_url
     finally:
         stop(process)
         refusing.close()
+
+
+def self_signed_certificate(directory: Path) -> Path:
+    """A PEM file with a new self-signed certificate for 127.0.0.1 and its key (openssl)."""
+    key, cert, pem = directory / "key.pem", directory / "cert.pem", directory / "haproxy.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", str(key),
+         "-out", str(cert), "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    pem.write_bytes(cert.read_bytes() + key.read_bytes())
+    return pem

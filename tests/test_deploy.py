@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import tomllib
 import yaml
-from haproxy_front import haproxy, haproxy_in_front, server_states
+from haproxy_front import haproxy, haproxy_in_front, self_signed_certificate, server_states
 from voila_server import ROOT, sessions, stop, voila_app, wait_for
 
 from patentrnn.serving import HEALTH_PATH, OPTIONS, RESERVED_MIB, SESSION_MIB, default_max_sessions
@@ -303,7 +303,7 @@ def test_haproxy_sends_a_visitor_turned_away_by_a_full_replica_to_another(tmp_pa
 
 def visit(browser, url: str, problems: list[str]):
     """A new visitor (own cookies): open the page, click Generate, wait for the words."""
-    context = browser.new_context()
+    context = browser.new_context(ignore_https_errors=url.startswith("https:"))
     page = context.new_page()
     page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
     page.on("websocket", lambda ws: ws.on("socketerror", lambda error: problems.append(f"websocket {error}")))
@@ -364,3 +364,33 @@ def test_two_replicas_behind_haproxy_serve_every_visitor(data_dir, tmp_path, bro
         assert replica_of(orphan) == "app2", "HAProxy re-pins a visitor whose replica is gone"
         assert after == [], after
         wait_for(lambda: sessions(second)["sessions"] >= served_before + 2, 10, "the second replica's new sessions")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_haproxy_with_tls_serves_over_h2_with_websockets_and_unload(data_dir, tmp_path, browser):
+    """HTTPS through deploy/haproxy.cfg: Chromium negotiates h2 (one connection for the page's
+    requests), 6 visitors generate words over their kernel websockets, and closing their tabs
+    frees their kernels (the unload beacon reaches the replica)."""
+    haproxy()
+    env = {"PATENTRNN_DATA": str(data_dir)}
+    args = ("--max-sessions", "10", "--pool-size", "1")
+    certificate = self_signed_certificate(tmp_path)
+    with contextlib.ExitStack() as stack:
+        replica, _ = stack.enter_context(voila_app(env, tmp_path / "replica.log", args=args))
+        proxy, _ = stack.enter_context(haproxy_in_front([replica], tmp_path / "haproxy.log", tls_cert=certificate))
+        assert proxy.startswith("https://")
+        problems: list[str] = []
+        visitors = [visit(browser, proxy, problems) for _ in range(6)]
+        for context, _ in visitors:
+            stack.callback(context.close)
+        assert problems == [], problems
+        navigation = "performance.getEntriesByType('navigation')[0].nextHopProtocol"
+        assert {page.evaluate(navigation) for _, page in visitors} == {"h2"}
+        _, page = visitors[0]
+        resources = "performance.getEntriesByType('resource').filter(e => e.name.startsWith('https:'))"
+        assert page.evaluate(resources + ".every(e => e.nextHopProtocol === 'h2')")
+        assert sessions(replica)["sessions"] == 6
+        for _, page in visitors:
+            page.close(run_before_unload=True)
+        wait_for(lambda: sessions(replica)["sessions"] == 0, 30, "the unload beacons to free every kernel")

@@ -119,7 +119,18 @@ def test_voila_runs_the_repository_config_and_template():
     assert (template / "static" / Path(HEALTH_PATH).name).is_file()
     assert json.loads((template / "conf.json").read_text())["base_template"] == "lab"
     config = json.loads((serving.PROJECT_ROOT / "voila.json").read_text())
-    assert "template" not in config.get("VoilaConfiguration", {}), "Binder reads voila.json: it has no template"
+    assert config["VoilaConfiguration"]["template"] == serving.TEMPLATE, "Binder reads voila.json"
+
+
+def test_the_template_is_linked_where_jupyter_finds_it():
+    """Binder's Voilà extension reads voila.json's template from the Jupyter data path: postBuild links
+    it into sys.prefix/share/jupyter, as `make` does for .venv (where the Binder-path test runs)."""
+    from voila.paths import collect_template_paths
+
+    assert "share/jupyter/voila/templates" in (serving.PROJECT_ROOT / "postBuild").read_text()
+    template = serving.TEMPLATES / "voila" / "templates" / serving.TEMPLATE
+    found = [Path(path).resolve() for path in collect_template_paths(["voila"], serving.TEMPLATE)]
+    assert template.resolve() in found, found
 
 
 def test_voilas_pool_refills_without_delay():

@@ -110,14 +110,14 @@ def voila_app(
     args: tuple[str, ...] = (),
 ):
     """Serve the app with ``patentrnn serve ARGS`` (or, given ``notebook``, that notebook with plain
-    Voilà and voila.json); yield its URL and the server process once its preheated pool is filled."""
+    Voilà, voila.json and ARGS); yield its URL and the server process once its preheated pool is filled."""
     port = free_port()
     if log_path is None:
         import tempfile
 
         log_path = Path(tempfile.mkstemp(prefix="voila-", suffix=".log")[1])
     environment = {**os.environ, **(env or {})}
-    command = _voila_command(port, notebook) if notebook else _serve_command(port, tuple(args))
+    command = _voila_command(port, notebook) + list(args) if notebook else _serve_command(port, tuple(args))
     pool = 0 if "--pool-size" in args and args[list(args).index("--pool-size") + 1] == "0" else 1
     if environment.get("PATENTRNN_POOL_SIZE", "").strip() == "0" and "--pool-size" not in args:
         pool = 0

@@ -1,0 +1,303 @@
+"""The page over real networks: shaped links, first and repeat visits, directly and through HAProxy
+(TLS, h2), against the trivial widget page on stock Voilà; then Lighthouse 12, mobile and desktop.
+
+A link is a TCP proxy that delays and rate-limits every byte, websockets included, with every
+connection of a visit sharing one link per direction, as on a phone (Chromium's own network
+emulation shapes requests one by one, and not websockets). Profiles, as Lighthouse's:
+
+* mobile: 150 ms round trip, 1.6 Mbit/s down, 750 kbit/s up, CPU 4x slower (CDP);
+* desktop: 40 ms, 10 Mbit/s both ways;
+* loopback: no shaping.
+
+For each visit: bytes over the wire (both directions, as the proxy counted them), requests that
+reached the network, preview painted (first contentful paint), form usable (the live Generate
+button visible) and click -> 100 words. Lighthouse (npm lighthouse@12.2.3, installed into
+benchmarks/.lighthouse on first use; Lighthouse 13 needs Node 22) runs with Debian's Chromium
+on loopback with its own simulated throttling.
+
+    python benchmarks/network_speed.py [--runs 3] [--profiles mobile,desktop,loopback] [--no-lighthouse]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE))
+from app_speed import trivial_notebook  # noqa: E402
+from haproxy_front import haproxy_in_front, self_signed_certificate  # noqa: E402
+from voila_server import CHROMIUM_ARGS, find_chromium, voila_app  # noqa: E402
+
+LIGHTHOUSE = "12.2.3"
+LIGHTHOUSE_DIR = HERE / ".lighthouse"
+
+
+@dataclass(frozen=True)
+class Profile:
+    rtt_ms: float
+    down_kbps: float  # kilobits a second
+    up_kbps: float
+    cpu: float = 1
+
+
+PROFILES = {
+    "mobile": Profile(150, 1600, 750, 4),
+    "desktop": Profile(40, 10_000, 10_000, 1),
+    "loopback": None,
+}
+
+
+# --- the shaped link ---------------------------------------------------------------------------
+
+
+class Link:
+    """One direction of a link: bytes queue for its bandwidth, then take half the round trip."""
+
+    def __init__(self, loop, kbps: float, delay_s: float):
+        self.loop, self.rate, self.delay = loop, kbps * 1000 / 8, delay_s
+        self.free_at = 0.0
+        self.bytes = 0
+
+    def send(self, data: bytes, deliver) -> None:
+        now = self.loop.time()
+        done = max(now, self.free_at) + len(data) / self.rate
+        self.free_at = done
+        self.bytes += len(data)
+        self.loop.call_at(done + self.delay, deliver, data)
+
+
+class ShapedProxy:
+    """A TCP proxy on 127.0.0.1 in front of ``target`` (host, port), shaped by ``profile``
+    (None: loopback, counted only). Runs its own event loop in a thread."""
+
+    def __init__(self, target: tuple[str, int], profile: Profile | None):
+        self.target, self.profile = target, profile
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+        self.ready.wait(10)
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        profile = self.profile or Profile(0, 10**9, 10**9)
+        self.down = Link(self.loop, profile.down_kbps, profile.rtt_ms / 2000)
+        self.up = Link(self.loop, profile.up_kbps, profile.rtt_ms / 2000)
+        server = self.loop.run_until_complete(asyncio.start_server(self._connection, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        self.ready.set()
+        self.loop.run_forever()
+
+    async def _connection(self, client_reader, client_writer):
+        try:
+            server_reader, server_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            client_writer.close()
+            return
+        await asyncio.gather(
+            self._pipe(client_reader, server_writer, self.up), self._pipe(server_reader, client_writer, self.down)
+        )
+
+    async def _pipe(self, reader, writer, link: Link):
+        def deliver(data):
+            if not writer.is_closing():
+                writer.write(data)
+
+        try:
+            while data := await reader.read(16384):
+                link.send(data, deliver)
+        except (ConnectionError, OSError):
+            pass
+        self.loop.call_at(max(self.loop.time(), link.free_at) + link.delay, writer.close)
+
+    def counted(self) -> int:
+        return self.down.bytes + self.up.bytes
+
+    def close(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+# --- one visit -------------------------------------------------------------------------------------
+
+
+def visit(context, url: str, profile: Profile | None, ready: str, proxy: ShapedProxy, click: bool) -> dict:
+    """Open ``url`` in a new page of ``context`` (new context: a first visit; used one: a repeat)."""
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    if profile and profile.cpu > 1:
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": profile.cpu})
+    counts = {"sent": 0, "cached": 0}
+    cdp.send("Network.enable")
+    cdp.on("Network.requestWillBeSent", lambda event: counts.__setitem__("sent", counts["sent"] + 1))
+    cdp.on("Network.requestServedFromCache", lambda event: counts.__setitem__("cached", counts["cached"] + 1))
+    before = proxy.counted()
+    page.goto(url, wait_until="commit", timeout=120_000)
+    page.locator(ready).wait_for(state="visible", timeout=120_000)
+    usable = page.evaluate("performance.now()") / 1000
+    fcp = page.evaluate("(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || null")
+    page.wait_for_timeout(1500)  # late requests (fonts, lazy chunks) belong to the visit too
+    figures = {
+        "bytes": proxy.counted() - before,
+        "requests": counts["sent"] - counts["cached"],
+        "painted_s": fcp / 1000 if fcp else float("nan"),
+        "usable_s": usable,
+        "protocol": page.evaluate("performance.getEntriesByType('navigation')[0].nextHopProtocol"),
+    }
+    if click:
+        sliders = page.locator(".patentrnn-app .widget-slider .noUi-handle")
+        sliders.nth(1).focus()
+        page.keyboard.press("End")  # the Words slider to its maximum, 100
+        page.locator(".patentrnn-output-widget").wait_for(state="attached")
+        started = time.perf_counter()
+        page.locator(".patentrnn-generate").click()
+        page.wait_for_function(
+            "() => document.querySelectorAll('.patentrnn-output-widget .generated .word').length === 100",
+            polling="raf",
+            timeout=60_000,
+        )
+        figures["click_s"] = time.perf_counter() - started
+    page.close()
+    return figures
+
+
+def visits(browser, target_url: str, profile: Profile | None, ready: str, runs: int, click: bool) -> dict:
+    """``runs`` first visits, each followed by a repeat visit in the same browser profile."""
+    host, port = target_url.split("//")[1].split("/")[0].split(":")
+    scheme = target_url.split("//")[0]
+    proxy = ShapedProxy((host, int(port)), profile)
+    url = f"{scheme}//127.0.0.1:{proxy.port}/"
+    rows: dict[str, list[dict]] = {"first": [], "repeat": []}
+    try:
+        for _ in range(runs):
+            context = browser.new_context(ignore_https_errors=True, viewport={"width": 390, "height": 844})
+            rows["first"].append(visit(context, url, profile, ready, proxy, click))
+            rows["repeat"].append(visit(context, url, profile, ready, proxy, False))
+            context.close()
+    finally:
+        proxy.close()
+    return rows
+
+
+def summary(rows: list[dict]) -> dict:
+    keys = [key for key in rows[0] if key != "protocol"]
+    return {
+        **{key: statistics.median(row[key] for row in rows) for key in keys},
+        "protocol": rows[0]["protocol"],
+    }
+
+
+# --- Lighthouse -------------------------------------------------------------------------------------
+
+
+def lighthouse_cli() -> Path:
+    cli = LIGHTHOUSE_DIR / "node_modules" / "lighthouse" / "cli" / "index.js"
+    if not cli.is_file():
+        subprocess.run(["npm", "install", "--silent", "--prefix", str(LIGHTHOUSE_DIR), f"lighthouse@{LIGHTHOUSE}"],
+                       check=True)  # fmt: skip
+    return cli
+
+
+def lighthouse(url: str, preset: str, chromium: str) -> dict:
+    with tempfile.TemporaryDirectory() as directory:
+        report = Path(directory) / "report.json"
+        flags = "--chrome-flags=--headless=new --no-sandbox --disable-gpu"
+        command = ["node", str(lighthouse_cli()), url, "--quiet", "--output=json", f"--output-path={report}",
+                   "--only-categories=performance", flags]  # fmt: skip
+        if preset == "desktop":
+            command.append("--preset=desktop")
+        subprocess.run(command, check=True, env={**os.environ, "CHROME_PATH": chromium}, timeout=300)
+        data = json.loads(report.read_text())
+    audits = data["audits"]
+    value = {name: audits[name]["numericValue"] for name in
+             ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "cumulative-layout-shift",
+              "interactive")}  # fmt: skip
+    return {"score": round(data["categories"]["performance"]["score"] * 100), **value}
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+
+def server_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def table(title: str, results: dict) -> None:
+    print(f"\n{title}")
+    print(f"{'page':<34}{'visit':<8}{'bytes':>11}{'requests':>10}{'painted':>9}{'usable':>9}{'click':>8}  proto")
+    for name, rows in results.items():
+        for kind in ("first", "repeat"):
+            row = summary(rows[kind])
+            click = f"{row['click_s']:.2f}" if "click_s" in row else "-"
+            print(f"{name:<34}{kind:<8}{row['bytes']:>11,.0f}{row['requests']:>10.0f}{row['painted_s']:>9.2f}"
+                  f"{row['usable_s']:>9.2f}{click:>8}  {row['protocol']}")  # fmt: skip
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profiles", default="mobile,desktop,loopback")
+    parser.add_argument("--no-lighthouse", action="store_true")
+    parser.add_argument("--lighthouse-runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    chromium = find_chromium()
+    if not chromium:
+        print("Chromium not found: apt-get install -y chromium, or set PATENTRNN_CHROMIUM", file=sys.stderr)
+        return 1
+    env = {"PATENTRNN_DATA": os.environ.get("PATENTRNN_DATA", ""), "PATENTRNN_RATE": "1000", "PATENTRNN_BURST": "1000"}
+    serve_args = ("--max-sessions", "60", "--pool-size", "2")
+    with tempfile.TemporaryDirectory() as directory, contextlib.ExitStack() as stack, sync_playwright() as playwright:
+        directory = Path(directory)
+        app, server = stack.enter_context(voila_app(env, directory / "app.log", args=serve_args))
+        trivial, _ = stack.enter_context(
+            voila_app(env, directory / "trivial.log", notebook=trivial_notebook(directory), args=("--template=lab",))
+        )
+        tls, _ = stack.enter_context(
+            haproxy_in_front([app], directory / "haproxy.log", tls_cert=self_signed_certificate(directory))
+        )
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        for name in args.profiles.split(","):
+            profile = PROFILES[name]
+            cpu_before = server_cpu_s(server.pid)
+            results = {"patentrnn serve": visits(browser, app, profile, ".patentrnn-generate", args.runs, True)}
+            views = 2 * args.runs
+            cpu = (server_cpu_s(server.pid) - cpu_before) / views
+            results["HAProxy, TLS, h2"] = visits(browser, tls, profile, ".patentrnn-generate", args.runs, True)
+            trivial_rows = visits(browser, trivial, profile, ".trivial-button", args.runs, False)
+            results["trivial page, stock Voilà"] = trivial_rows
+            table(f"{name} ({profile or 'no shaping'}), medians of {args.runs}", results)
+            print(f"server CPU per page view (patentrnn serve, a click included): {cpu * 1000:.0f} ms")
+        browser.close()
+        if not args.no_lighthouse:
+            print(f"\nLighthouse {LIGHTHOUSE}, patentrnn serve on loopback (simulated throttling), "
+                  f"medians of {args.lighthouse_runs}")  # fmt: skip
+            print(f"{'preset':<9}{'score':>6}{'FCP s':>8}{'LCP s':>8}{'TBT ms':>8}{'CLS':>7}{'TTI s':>8}")
+            for preset in ("mobile", "desktop"):
+                runs = [lighthouse(app, preset, chromium) for _ in range(args.lighthouse_runs)]
+                med = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+                print(f"{preset:<9}{med['score']:>6.0f}{med['first-contentful-paint'] / 1000:>8.2f}"
+                      f"{med['largest-contentful-paint'] / 1000:>8.2f}{med['total-blocking-time']:>8.0f}"
+                      f"{med['cumulative-layout-shift']:>7.3f}{med['interactive'] / 1000:>8.2f}"
+                      f"   (scores {[run['score'] for run in runs]})")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    if shutil.which("node") is None:
+        print("note: no node: Lighthouse will not run", file=sys.stderr)
+    sys.exit(main())
