@@ -139,10 +139,15 @@ def visit(context, url: str, profile: Profile | None, ready: str, proxy: ShapedP
     cdp = context.new_cdp_session(page)
     if profile and profile.cpu > 1:
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": profile.cpu})
-    counts = {"sent": 0, "cached": 0}
+    network = set()  # requests answered over the network (a 304 included), not from the browser's cache
     cdp.send("Network.enable")
-    cdp.on("Network.requestWillBeSent", lambda event: counts.__setitem__("sent", counts["sent"] + 1))
-    cdp.on("Network.requestServedFromCache", lambda event: counts.__setitem__("cached", counts["cached"] + 1))
+    cdp.on(
+        "Network.responseReceived",
+        lambda event: event["response"]["url"].startswith("http")
+        and not event["response"].get("fromDiskCache")
+        and network.add(event["requestId"]),
+    )
+    cdp.on("Network.requestServedFromCache", lambda event: network.discard(event["requestId"]))
     before = proxy.counted()
     page.goto(url, wait_until="commit", timeout=120_000)
     page.locator(ready).wait_for(state="visible", timeout=120_000)
@@ -151,7 +156,7 @@ def visit(context, url: str, profile: Profile | None, ready: str, proxy: ShapedP
     page.wait_for_timeout(1500)  # late requests (fonts, lazy chunks) belong to the visit too
     figures = {
         "bytes": proxy.counted() - before,
-        "requests": counts["sent"] - counts["cached"],
+        "requests": len(network),
         "painted_s": fcp / 1000 if fcp else float("nan"),
         "usable_s": usable,
         "protocol": page.evaluate("performance.getEntriesByType('navigation')[0].nextHopProtocol"),
@@ -169,6 +174,10 @@ def visit(context, url: str, profile: Profile | None, ready: str, proxy: ShapedP
             timeout=60_000,
         )
         figures["click_s"] = time.perf_counter() - started
+    figures["urls"] = page.evaluate(  # the static files, as paths: the proxy's port is not the server's
+        "performance.getEntriesByType('resource').filter(e => e.name.startsWith('http') && e.name.includes('/voila/'))"
+        ".map(e => { const u = new URL(e.name); return u.pathname + u.search; })"
+    )
     page.close()
     return figures
 
@@ -192,7 +201,7 @@ def visits(browser, target_url: str, profile: Profile | None, ready: str, runs: 
 
 
 def summary(rows: list[dict]) -> dict:
-    keys = [key for key in rows[0] if key != "protocol"]
+    keys = [key for key in rows[0] if key not in ("protocol", "urls")]
     return {
         **{key: statistics.median(row[key] for row in rows) for key in keys},
         "protocol": rows[0]["protocol"],
@@ -235,6 +244,35 @@ def server_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def delivery_cpu(url: str, pid: int, assets: list[str], repeats: int = 20) -> dict[str, float]:
+    """Server CPU ms to send one page view's static files, by Accept-Encoding, side by side."""
+    import urllib.request
+
+    cpu = {}
+    for encoding in ("identity", "gzip", "br"):
+        before = server_cpu_s(pid)
+        for _ in range(repeats):
+            for asset in assets:
+                request = urllib.request.Request(asset, headers={"Accept-Encoding": encoding})
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    response.read()
+        cpu[encoding] = (server_cpu_s(pid) - before) / repeats * 1000
+    return cpu
+
+
+def spki_hash(certificate: Path) -> str:
+    """The base64 sha256 of a certificate's public key, for Chromium's --ignore-certificate-errors-spki-list:
+    the self-signed certificate is then trusted, and HTTPS responses are cached as with a real one."""
+    key = subprocess.run(["openssl", "x509", "-in", str(certificate), "-pubkey", "-noout"],
+                         check=True, capture_output=True).stdout  # fmt: skip
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=key, check=True,
+                         capture_output=True).stdout  # fmt: skip
+    import base64
+    import hashlib
+
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
 def table(title: str, results: dict) -> None:
     print(f"\n{title}")
     print(f"{'page':<34}{'visit':<8}{'bytes':>11}{'requests':>10}{'painted':>9}{'usable':>9}{'click':>8}  proto")
@@ -252,6 +290,7 @@ def main(argv=None) -> int:
     parser.add_argument("--profiles", default="mobile,desktop,loopback")
     parser.add_argument("--no-lighthouse", action="store_true")
     parser.add_argument("--lighthouse-runs", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit, served side by side")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -267,21 +306,31 @@ def main(argv=None) -> int:
         trivial, _ = stack.enter_context(
             voila_app(env, directory / "trivial.log", notebook=trivial_notebook(directory), args=("--template=lab",))
         )
-        tls, _ = stack.enter_context(
-            haproxy_in_front([app], directory / "haproxy.log", tls_cert=self_signed_certificate(directory))
-        )
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        certificate = self_signed_certificate(directory)
+        tls, _ = stack.enter_context(haproxy_in_front([app], directory / "haproxy.log", tls_cert=certificate))
+        pages = {
+            "patentrnn serve": (app, ".patentrnn-generate", True),
+            "HAProxy, TLS, h2": (tls, ".patentrnn-generate", True),
+        }
+        if args.baseline:
+            before, _ = stack.enter_context(
+                voila_app(env, directory / "before.log", args=serve_args, root=args.baseline.resolve())
+            )
+            pages[f"before ({args.baseline.name})"] = (before, ".patentrnn-generate", True)
+        pages["trivial page, stock Voilà"] = (trivial, ".trivial-button", False)
+        trusted = f"--ignore-certificate-errors-spki-list={spki_hash(certificate)}"
+        browser = playwright.chromium.launch(executable_path=chromium, args=[*CHROMIUM_ARGS, trusted])
         for name in args.profiles.split(","):
             profile = PROFILES[name]
-            cpu_before = server_cpu_s(server.pid)
-            results = {"patentrnn serve": visits(browser, app, profile, ".patentrnn-generate", args.runs, True)}
-            views = 2 * args.runs
-            cpu = (server_cpu_s(server.pid) - cpu_before) / views
-            results["HAProxy, TLS, h2"] = visits(browser, tls, profile, ".patentrnn-generate", args.runs, True)
-            trivial_rows = visits(browser, trivial, profile, ".trivial-button", args.runs, False)
-            results["trivial page, stock Voilà"] = trivial_rows
+            results = {
+                page: visits(browser, url, profile, ready, args.runs, click)
+                for page, (url, ready, click) in pages.items()
+            }
             table(f"{name} ({profile or 'no shaping'}), medians of {args.runs}", results)
-            print(f"server CPU per page view (patentrnn serve, a click included): {cpu * 1000:.0f} ms")
+        assets = [app.rstrip("/") + path for path in results["patentrnn serve"]["first"][0]["urls"]]
+        cpu = delivery_cpu(app, server.pid, assets)
+        print(f"\nserver CPU to send one page view's {len(assets)} static files, median of 20 views: "
+              + ", ".join(f"{encoding} {ms:.1f} ms" for encoding, ms in cpu.items()))  # fmt: skip
         browser.close()
         if not args.no_lighthouse:
             print(f"\nLighthouse {LIGHTHOUSE}, patentrnn serve on loopback (simulated throttling), "

@@ -108,9 +108,10 @@ def voila_app(
     timeout: float = 90,
     notebook: Path | None = None,
     args: tuple[str, ...] = (),
+    root: Path = ROOT,
 ):
-    """Serve the app with ``patentrnn serve ARGS`` (or, given ``notebook``, that notebook with plain
-    Voilà, voila.json and ARGS); yield its URL and the server process once its preheated pool is filled."""
+    """Serve the app with ``patentrnn serve ARGS`` from the checkout at ``root`` (or, given
+    ``notebook``, that notebook with plain Voilà, voila.json and ARGS); yield its URL and the server process once its preheated pool is filled."""
     port = free_port()
     if log_path is None:
         import tempfile
@@ -125,7 +126,7 @@ def voila_app(
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             command,
-            cwd=notebook.parent if notebook else ROOT,
+            cwd=notebook.parent if notebook else root,
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
