@@ -149,8 +149,8 @@ def visit(context, url: str, profile: Profile | None, ready: str, proxy: ShapedP
     )
     cdp.on("Network.requestServedFromCache", lambda event: network.discard(event["requestId"]))
     before = proxy.counted()
-    page.goto(url, wait_until="commit", timeout=120_000)
-    page.locator(ready).wait_for(state="visible", timeout=120_000)
+    page.goto(url, wait_until="commit", timeout=240_000)
+    page.locator(ready).wait_for(state="visible", timeout=240_000)
     usable = page.evaluate("performance.now()") / 1000
     fcp = page.evaluate("(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || null")
     page.wait_for_timeout(1500)  # late requests (fonts, lazy chunks) belong to the visit too
@@ -178,6 +178,10 @@ def visit(context, url: str, profile: Profile | None, ready: str, proxy: ShapedP
         "performance.getEntriesByType('resource').filter(e => e.name.startsWith('http') && e.name.includes('/voila/'))"
         ".map(e => { const u = new URL(e.name); return u.pathname + u.search; })"
     )
+    figures["transfers"] = page.evaluate(  # (path, bytes over the wire) of the page and each file
+        "[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]"
+        ".filter(e => e.name.startsWith('http')).map(e => [new URL(e.name).pathname, e.transferSize])"
+    )
     page.close()
     return figures
 
@@ -192,8 +196,11 @@ def visits(browser, target_url: str, profile: Profile | None, ready: str, runs: 
     try:
         for _ in range(runs):
             context = browser.new_context(ignore_https_errors=True, viewport={"width": 390, "height": 844})
-            rows["first"].append(visit(context, url, profile, ready, proxy, click))
-            rows["repeat"].append(visit(context, url, profile, ready, proxy, False))
+            for kind, clicks in (("first", click), ("repeat", False)):
+                try:
+                    rows[kind].append(visit(context, url, profile, ready, proxy, clicks))
+                except Exception as error:  # one failed visit is reported, not the end of the run
+                    print(f"  {url}: {kind} visit failed: {type(error).__name__}: {str(error)[:200]}", flush=True)
             context.close()
     finally:
         proxy.close()
@@ -201,7 +208,7 @@ def visits(browser, target_url: str, profile: Profile | None, ready: str, runs: 
 
 
 def summary(rows: list[dict]) -> dict:
-    keys = [key for key in rows[0] if key not in ("protocol", "urls")]
+    keys = [key for key in rows[0] if key not in ("protocol", "urls", "transfers")]
     return {
         **{key: statistics.median(row[key] for row in rows) for key in keys},
         "protocol": rows[0]["protocol"],
@@ -239,6 +246,27 @@ def lighthouse(url: str, preset: str, chromium: str) -> dict:
 # --- the run ---------------------------------------------------------------------------------------
 
 
+PARTS = (  # (part, what its URLs contain), first match wins
+    ("widget manager", ("jupyterlab-manager", "widgets-manager")),
+    ("anywidget", ("/anywidget/",)),
+    ("Voilà (its app, styles and theme)", ("/voila/static/", "/voila/templates/")),
+    ("the page (HTML, page.css, preview)", ("",)),
+)
+
+
+def parts_table(transfers: list, total: int) -> None:
+    """Bytes of a first visit by part; the rest of the wire is the kernel websocket (widget state, our
+    output widget's code and styles, the generated words) and the headers."""
+    sums = dict.fromkeys([name for name, _ in PARTS], 0)
+    for path, size in transfers:
+        name = next(name for name, needles in PARTS if any(needle in path for needle in needles))
+        sums[name] += size
+    sums["kernel websocket (our widget's code and state), headers"] = total - sum(sums.values())
+    print("\nbytes of a first visit by part (patentrnn serve, loopback):")
+    for name, size in sums.items():
+        print(f"  {name:<58}{size:>11,}")
+
+
 def server_cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -274,14 +302,17 @@ def spki_hash(certificate: Path) -> str:
 
 
 def table(title: str, results: dict) -> None:
-    print(f"\n{title}")
+    print(f"\n{title}", flush=True)
     print(f"{'page':<34}{'visit':<8}{'bytes':>11}{'requests':>10}{'painted':>9}{'usable':>9}{'click':>8}  proto")
     for name, rows in results.items():
         for kind in ("first", "repeat"):
+            if not rows[kind]:
+                print(f"{name:<34}{kind:<8}  every visit failed", flush=True)
+                continue
             row = summary(rows[kind])
             click = f"{row['click_s']:.2f}" if "click_s" in row else "-"
             print(f"{name:<34}{kind:<8}{row['bytes']:>11,.0f}{row['requests']:>10.0f}{row['painted_s']:>9.2f}"
-                  f"{row['usable_s']:>9.2f}{click:>8}  {row['protocol']}")  # fmt: skip
+                  f"{row['usable_s']:>9.2f}{click:>8}  {row['protocol']}", flush=True)  # fmt: skip
 
 
 def main(argv=None) -> int:
@@ -291,6 +322,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-lighthouse", action="store_true")
     parser.add_argument("--lighthouse-runs", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit, served side by side")
+    parser.add_argument("--pages", help="only these rows, comma-separated: serve,haproxy,before,trivial")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -303,30 +335,38 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as directory, contextlib.ExitStack() as stack, sync_playwright() as playwright:
         directory = Path(directory)
         app, server = stack.enter_context(voila_app(env, directory / "app.log", args=serve_args))
+        # (stock Voilà culls its own preheated kernel after voila.json's 120 s: not culled here,
+        # the page waited on a dead kernel when its turn came minutes after the start)
         trivial, _ = stack.enter_context(
-            voila_app(env, directory / "trivial.log", notebook=trivial_notebook(directory), args=("--template=lab",))
+            voila_app(env, directory / "trivial.log", notebook=trivial_notebook(directory),
+                      args=("--template=lab", "--MappingKernelManager.cull_idle_timeout=0"))
         )
         certificate = self_signed_certificate(directory)
         tls, _ = stack.enter_context(haproxy_in_front([app], directory / "haproxy.log", tls_cert=certificate))
-        pages = {
-            "patentrnn serve": (app, ".patentrnn-generate", True),
-            "HAProxy, TLS, h2": (tls, ".patentrnn-generate", True),
+        pages = {  # short name: (row, URL, what shows the form is usable, click -> 100 words)
+            "serve": ("patentrnn serve", app, ".patentrnn-generate", True),
+            "haproxy": ("HAProxy, TLS, h2", tls, ".patentrnn-generate", True),
         }
         if args.baseline:
             before, _ = stack.enter_context(
                 voila_app(env, directory / "before.log", args=serve_args, root=args.baseline.resolve())
             )
-            pages[f"before ({args.baseline.name})"] = (before, ".patentrnn-generate", True)
-        pages["trivial page, stock Voilà"] = (trivial, ".trivial-button", False)
+            pages["before"] = (f"before ({args.baseline.name})", before, ".patentrnn-generate", True)
+        pages["trivial"] = ("trivial page, stock Voilà", trivial, ".trivial-button", False)
+        if args.pages:
+            pages = {key: pages[key] for key in args.pages.split(",")}
         trusted = f"--ignore-certificate-errors-spki-list={spki_hash(certificate)}"
         browser = playwright.chromium.launch(executable_path=chromium, args=[*CHROMIUM_ARGS, trusted])
         for name in args.profiles.split(","):
             profile = PROFILES[name]
-            results = {
-                page: visits(browser, url, profile, ready, args.runs, click)
-                for page, (url, ready, click) in pages.items()
-            }
-            table(f"{name} ({profile or 'no shaping'}), medians of {args.runs}", results)
+            results = {}
+            for row, url, ready, click in pages.values():
+                results[row] = visits(browser, url, profile, ready, args.runs, click)
+                table(f"{name} ({profile or 'no shaping'}), medians of {args.runs}", {row: results[row]})
+        if "serve" not in pages:
+            return 0
+        first = results["patentrnn serve"]["first"][0]
+        parts_table(first["transfers"], first["bytes"])
         assets = [app.rstrip("/") + path for path in results["patentrnn serve"]["first"][0]["urls"]]
         cpu = delivery_cpu(app, server.pid, assets)
         print(f"\nserver CPU to send one page view's {len(assets)} static files, median of 20 views: "

@@ -11,7 +11,7 @@ rng seed, a permalink and a .txt download. Each word the model scored has a card
 with its probability, rank and the model's top 5; clicking an alternative branches
 (the text up to that word is kept, the word replaced, generation goes on with the same
 settings and a new rng seed) and Undo goes back. URL parameters
-(``?seed=…&words=…&diversity=…&model=…&rng_seed=…&random=1&top_k=…&top_p=…``, or
+(``?seed=…&words=…&diversity=…&model=…&rng_seed=…&random=1&top_k=…&top_p=…&max_copy=7|off``, or
 ``?analyse=…``) fill the form and run on load; invalid values are reported, not obeyed.
 """
 
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 DIVERSITY = (0.5, 5.0, 0.8)  # the reference form's range and default
 WORDS = (10, 100, 50)
 MAX_SEED_FIELD = 20_000  # characters the seed box accepts from a URL
+NO_COPY = 7  # the page's max_copy: no copied run reaches the memorisation figure's 8 words
 HISTORY = 10  # outputs that Undo can go back through (~140 KB each for 100 words, measured)
 LABEL_WIDTH = "7.5rem"  # every control's label, so that they line up
 NO_CORPUS = "Random start needs the model's corpus, which this server does not have."
@@ -75,7 +76,8 @@ class App:
         self._create_inputs()
         self._create_outputs()
         settings = widgets.VBox(
-            [self.diversity, self.words, widgets.HBox([self.sampling, self.top_k, self.top_p]), self.rng_seed]
+            [self.diversity, self.words, widgets.HBox([self.sampling, self.top_k, self.top_p]), self.rng_seed,
+             self.no_copy]  # fmt: skip
         )
         settings.add_class("patentrnn-settings")
         self.container = widgets.VBox(
@@ -123,14 +125,8 @@ class App:
             value=DIVERSITY[2], min=DIVERSITY[0], max=DIVERSITY[1], step=0.1, description="Diversity", style=style
         )
         self.words = widgets.IntSlider(value=WORDS[2], min=WORDS[0], max=WORDS[1], description="Words", style=style)
-        options = [(_model_label(row), row["name"]) for row in self.models]
-        names = [row["name"] for row in self.models]
-        self.model = widgets.Dropdown(
-            options=options or [("no models found", "")],
-            value=DEFAULT_MODEL if DEFAULT_MODEL in names else (names[0] if names else ""),
-            description="Model",
-            style=style,
-        )
+        options, value = self._model_options(None)
+        self.model = widgets.Dropdown(options=options, value=value, description="Model", style=style)
         self.sampling = widgets.Dropdown(
             options=[("diversity only", "none"), ("top-k", "top_k"), ("top-p (nucleus)", "top_p")],
             value="none",
@@ -144,6 +140,10 @@ class App:
             value=0.9, min=0.01, max=1.0, step=0.05, description="p", style={"description_width": "1.5rem"}
         )
         self.rng_seed = widgets.Text(value="", placeholder="random", description="rng seed", style=style)
+        self.no_copy = widgets.Checkbox(
+            value=True, description=f"Never copy {NO_COPY + 1}+ words in a row from the training text", indent=False
+        )
+        self.no_copy.add_class("patentrnn-no-copy")
         for control in (self.start, self.model, self.seed, self.diversity, self.words, self.sampling, self.rng_seed):
             control.add_class("patentrnn-control")
         for control in (self.top_k, self.top_p):
@@ -168,6 +168,25 @@ class App:
         # closest real patents and the longest copied span: a block of its own under the output
         self.originality = widgets.HTML("")
         self.originality.add_class("patentrnn-originality-widget")
+
+    def _model_options(self, current: str | None) -> tuple[list, str]:
+        """The dropdown's options for ``self.models``, and its value: ``current`` if still there."""
+        options = [(_model_label(row), row["name"]) for row in self.models]
+        names = [row["name"] for row in self.models]
+        if current in names:
+            return options, current
+        return options or [("no models found", "")], DEFAULT_MODEL if DEFAULT_MODEL in names else (
+            names[0] if names else ""
+        )
+
+    def refresh_models(self) -> None:
+        """List the models directory again: a bundle added since this page's kernel started (a
+        preheated kernel starts before its visitor) is offered too, a removed one is not."""
+        self.models = list_bundles()
+        options, value = self._model_options(self.model.value)
+        if list(self.model.options) != options:
+            self.model.options = options
+            self.model.value = value
 
     def _on_start(self, change=None) -> None:
         mode = self.start.value
@@ -209,6 +228,7 @@ class App:
             "words": int(words),
             "diversity": float(diversity),
             "rng_seed": int(rng_text) if rng_text else None,
+            "max_copy": NO_COPY if self.no_copy.value else None,
         }
         if self.sampling.value == "top_k":
             settings["top_k"] = int(self.top_k.value)
@@ -330,9 +350,10 @@ class App:
         if result is not None:
             self.originality.value = render_originality_html(result)
             self.links.value = self._links(result)
+            steered = f" {result.copy_guard['steered']} words steered away from a copy." if result.copy_guard else ""
             self._message(
                 f"{len(result.generated)} words in {result.timings['total_ms']:.1f} ms, "
-                f"rng seed {result.settings['rng_seed']}. " + " ".join(result.notes),
+                f"rng seed {result.settings['rng_seed']}.{steered} " + " ".join(result.notes),
                 "info",
             )
         else:
@@ -406,6 +427,7 @@ class App:
         if settings.get("top_p"):
             query["top_p"] = settings["top_p"]
         query["rng_seed"] = settings["rng_seed"]
+        query["max_copy"] = settings.get("max_copy") or "off"
         return urlencode(query)
 
     def _links(self, result) -> str:
@@ -478,6 +500,11 @@ class App:
                     self.sampling.value = name
                 except ValueError:
                     problems.append(f"{name} must be between {widget.min} and {widget.max}.")
+        if value("max_copy") is not None:
+            if value("max_copy") in ("off", str(NO_COPY)):
+                self.no_copy.value = value("max_copy") != "off"
+            else:
+                problems.append(f"max_copy must be {NO_COPY} or off.")
         if value("random") not in (None, "", "0"):
             self.start.value = "random"
         elif value("analyse") is not None:
@@ -496,8 +523,10 @@ class App:
 
     def apply_voila_query(self) -> list[str]:
         """Read the page's query string from Voilà (waits for the request when the
-        kernel was preheated) and apply it. Outside Voilà, does nothing."""
-        return self.apply_query(voila_query_string())
+        kernel was preheated) and apply it, after listing the models again. Outside Voilà, does nothing."""
+        query = voila_query_string()
+        self.refresh_models()
+        return self.apply_query(query)
 
 
 def voila_query_string() -> str | None:

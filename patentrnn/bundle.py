@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import os
 import re
 import shutil
@@ -31,6 +32,7 @@ from .vocabulary import Vocabulary
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MODELS_ENV = "PATENTRNN_MODELS"
+log = logging.getLogger(__name__)
 DEFAULT_MODEL = "neural-network-lstm"
 FORMAT_VERSION = 2  # 2: tied embeddings (a model without logits/kernel); 1 still loads
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -218,7 +220,10 @@ def list_bundles(directory: str | os.PathLike | None = None) -> list[dict]:
     for name in list_names(directory):
         try:
             card = json.loads((models_dir(directory) / name / "card.json").read_text())
-        except (OSError, ValueError):
+            if not isinstance(card, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as error:
+            log.warning("model %r left out: its card.json cannot be read (%s)", name, error)
             continue
         rows.append(
             {

@@ -21,6 +21,25 @@ import sys
 from . import __version__
 
 
+def _read_options(args):
+    from .documents import ReadOptions
+
+    return ReadOptions(args.format, args.text_column, args.title_column, args.id_column, args.documents)
+
+
+def _add_read_arguments(parser) -> None:
+    """How to read a corpus file (patentrnn.documents.ReadOptions); each is detected when not given."""
+    from .documents import FORMATS, SPLITS
+
+    parser.add_argument("--format", choices=FORMATS, help="the file's format (default: from its name and content)")
+    parser.add_argument("--text-column", help="CSV/TSV column or JSON key of the text "
+                        "(default: patent_abstract, then abstract, then text)")  # fmt: skip
+    parser.add_argument("--title-column", help="column or key of the title (default: patent_title, then title)")
+    parser.add_argument("--id-column", help="column or key of an id (default: patent_number, then id)")
+    parser.add_argument("--documents", choices=SPLITS, help="plain text: a document a line, or a paragraph "
+                        "(blank-line separated); default: detected")  # fmt: skip
+
+
 def _train(args) -> int:
     from .corpus import SplitConfig
     from .training import TrainConfig, train
@@ -30,6 +49,7 @@ def _train(args) -> int:
         raise ValueError("--model-overrides must be a JSON object")
     config = TrainConfig(
         corpus=args.corpus,
+        read=_read_options(args),
         preset=args.preset,
         model_overrides=overrides,
         mode=args.mode,
@@ -95,7 +115,7 @@ def _evaluate(args) -> int:
     from .training import evaluate_model
 
     bundle = load_bundle(args.model, args.models_dir)
-    data = load_corpus(args.corpus)
+    data = load_corpus(args.corpus, options=_read_options(args))
     metrics = evaluate_model(keras_model(bundle), bundle.vocabulary, data.abstracts)
     report = {
         "model": bundle.name,
@@ -129,6 +149,7 @@ def _generate(args) -> int:
         top_k=args.top_k,
         top_p=args.top_p,
         rng_seed=args.rng_seed,
+        max_copy=args.max_copy,
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
@@ -142,6 +163,9 @@ def _generate(args) -> int:
     else:
         print(f"{result.seed_text} {result.generated_text}")
     print(f"(model {result.model}, rng_seed {result.settings['rng_seed']})", file=sys.stderr)
+    if result.copy_guard:
+        print(f"{result.copy_guard['steered']} words steered away from a copy of {args.max_copy + 1}+ training words",
+              file=sys.stderr)  # fmt: skip
     if result.originality is not None:
         from .rendering import render_originality_text
 
@@ -218,14 +242,19 @@ def _memorisation(args) -> int:
     figures = {}
     for name in args.model or list_names():
         generator = load(name)
-        figures[name] = memorisation(generator, n=args.n, words=args.words, diversity=args.diversity)
+        figures[name] = memorisation(
+            generator, n=args.n, words=args.words, diversity=args.diversity, max_copy=args.max_copy
+        )
         if args.write:
             write_memorisation(generator.bundle.path, figures[name], generator.bundle.card)
         if not args.json:
             row = figures[name]
             print(
                 f"{name}: {row[SHARE_KEY]:.1%} of {row['n']} generations copy >= {MEMORISATION_SPAN} words; "
-                f"longest copy median {row['median_longest']:g}, p90 {row['p90_longest']:g}, max {row['max_longest']}"
+                f"longest copy median {row['median_longest']:g}, p90 {row['p90_longest']:g}, max {row['max_longest']}; "
+                f"perplexity of the generated words {row['generated_perplexity']:g}, {row['generate_ms_median']:g} ms"
+                + (f"; max_copy {args.max_copy}: {row['steered_share']:.2%} of draws steered, removing "
+                   f"{row['mass_removed_mean']:.1%} of the probability each" if args.max_copy is not None else "")
                 + (" (written to its card.json)" if args.write else "")
             )
     if args.json:
@@ -246,7 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model and save it as a bundle")
     train.add_argument("--name", required=True, help="bundle name under models/")
-    train.add_argument("--corpus", default="neural-network", help="neural-network, baseball or a CSV path")
+    train.add_argument("--corpus", default="neural-network",
+                       help="neural-network, baseball, or a file: CSV, TSV, plain text, JSON lines, or a .gz of one")
+    _add_read_arguments(train)
     train.add_argument("--preset", default="default", help="architecture: default, awd, large, reference or tiny")
     train.add_argument("--model-overrides", help="JSON, e.g. '{\"lstm_units\": 128}'")
     train.add_argument("--mode", choices=["abstracts", "windows"], default="abstracts")
@@ -272,9 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--models-dir")
     models.set_defaults(run=_models)
 
-    evaluate = commands.add_parser("evaluate", help="score a model on any CSV of abstracts")
+    evaluate = commands.add_parser("evaluate", help="score a model on any file of abstracts")
     evaluate.add_argument("--model", default=None, help="bundle name (default: the default model)")
-    evaluate.add_argument("--corpus", required=True, help="neural-network, baseball or a CSV path")
+    evaluate.add_argument("--corpus", required=True, help="neural-network, baseball or a file (see train)")
+    _add_read_arguments(evaluate)
     evaluate.add_argument("--json", action="store_true")
     evaluate.add_argument("--models-dir")
     evaluate.set_defaults(run=_evaluate)
@@ -289,6 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--top-k", type=int)
     generate.add_argument("--top-p", type=float)
     generate.add_argument("--rng-seed", type=int)
+    max_copy = "never copy more than N consecutive words of the training text (the page uses 7)"
+    generate.add_argument("--max-copy", type=int, metavar="N", help=max_copy)
     generate.add_argument("--json", action="store_true")
     generate.add_argument("--models-dir")
     generate.set_defaults(run=_generate)
@@ -323,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     memorise.add_argument("--n", type=int, default=200, help="generations (rng seeds 0 to n-1)")
     memorise.add_argument("--words", type=int, default=100)
     memorise.add_argument("--diversity", type=float, default=0.8)
+    memorise.add_argument("--max-copy", type=int, metavar="N", help=max_copy)
     memorise.add_argument("--write", action="store_true", help="store the figures in each bundle's card.json")
     memorise.add_argument("--json", action="store_true")
     memorise.add_argument("--models-dir")

@@ -1,7 +1,8 @@
 """Patent abstract corpora: locate, read, clean and split.
 
-A corpus is a CSV with a ``patent_abstract`` column (the PatentsView export has
-patent_abstract, patent_date, patent_number, patent_title). Two named corpora are
+A corpus is a file of documents: a CSV with a ``patent_abstract`` column (the PatentsView
+export has patent_abstract, patent_date, patent_number, patent_title), or any CSV/TSV
+column, plain text or JSON lines (``patentrnn.documents``, ``ReadOptions``). Two named corpora are
 fetched from their public origin (or ``PATENTRNN_DATA_URL``, a mirror) on first use
 and checked against a sha256; a local directory named by ``PATENTRNN_DATA`` (or an
 explicit path) is used instead when given.
@@ -13,7 +14,6 @@ explicit path) is used instead when given.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
 import re
@@ -21,6 +21,8 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .documents import DocumentsError, ReadOptions, iter_documents
 
 DATA_ENV = "PATENTRNN_DATA"
 DATA_URL_ENV = "PATENTRNN_DATA_URL"  # overrides ORIGIN, e.g. a mirror (the files' sha256 must still match)
@@ -64,6 +66,20 @@ class Corpus:
     path: Path
     sha256: str
     abstracts: list[str] = field(repr=False)
+    options: ReadOptions = ReadOptions()
+    skipped: int = 0  # documents of fewer than MIN_WORDS words
+
+    def card(self) -> dict:
+        """What a bundle's card records of its corpus, so that the corpus can be found again."""
+        record = {"name": self.name, "sha256": self.sha256, "abstracts": len(self.abstracts)}
+        if self.name not in CORPORA:
+            record["path"] = str(self.path.resolve())
+        if self.options.to_dict():
+            record["read"] = self.options.to_dict()
+        return record
+
+
+MIN_WORDS = 2  # a shorter document is skipped (and counted)
 
 
 # --- cleaning, as the reference did it -------------------------------------------
@@ -152,11 +168,27 @@ def locate(name_or_path: str | os.PathLike, data_dir: str | os.PathLike | None =
             return text, path
         return text, fetch(text)
     path = Path(text).expanduser()
-    if path.suffix.lower() == ".csv" or path.exists():
+    if path.suffix or path.exists() or os.sep in text:
         if not path.is_file():
             raise CorpusError(f"no such corpus file: {path}")
-        return path.stem, path
-    raise CorpusError(f"unknown corpus {text!r}: use one of {', '.join(CORPORA)} or a path to a CSV file")
+        return path.name.split(".")[0] or path.name, path
+    raise CorpusError(f"unknown corpus {text[:80]!r}: use one of {', '.join(CORPORA)} or a path to a file")
+
+
+def source_of(card_corpus: dict) -> tuple[Path, ReadOptions]:
+    """The file a bundle's corpus came from (its card's "corpus"), checked against its sha256, and
+    how to read it. Raises CorpusError, one line, when it cannot be found or has changed."""
+    name = card_corpus.get("name")
+    if name in CORPORA:
+        return locate(name)[1], ReadOptions(**card_corpus.get("read", {}))
+    if not card_corpus.get("path"):
+        raise CorpusError(f"the model's corpus {name!r} is not a named corpus and its card records no path")
+    path = Path(card_corpus["path"])
+    if not path.is_file():
+        raise CorpusError(f"the model's corpus file {path} is not there any more")
+    if sha256_of(path) != card_corpus.get("sha256"):
+        raise CorpusError(f"the model's corpus file {path} has changed since it was trained on")
+    return path, ReadOptions(**card_corpus.get("read", {}))
 
 
 @dataclass(frozen=True)
@@ -169,49 +201,45 @@ class Record:
     patent_date: str
 
 
-def iter_abstracts(path: str | os.PathLike) -> Iterator[str]:
-    """Stream the cleaned, non-empty ``patent_abstract`` values of a CSV."""
-    for record in iter_records(path):
+def iter_abstracts(path: str | os.PathLike, options: ReadOptions = ReadOptions()) -> Iterator[str]:
+    """Stream the cleaned documents of at least ``MIN_WORDS`` words of a file."""
+    for record in iter_records(path, options):
         yield record.abstract
 
 
-def iter_records(path: str | os.PathLike) -> Iterator[Record]:
-    """Stream the cleaned, non-empty abstracts of a CSV with their patent's number, title and date."""
-    path = Path(path)
+def iter_records(path: str | os.PathLike, options: ReadOptions = ReadOptions(), counts: dict | None = None):
+    """Stream the cleaned documents of at least ``MIN_WORDS`` words of a file, with their patent's
+    number, title and date ('' where the file has none); ``counts["skipped"]`` counts the shorter ones."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            if reader.fieldnames is None:
-                raise CorpusError(f"{path} is empty: expected a CSV with a patent_abstract column")
-            if "patent_abstract" not in reader.fieldnames:
-                raise CorpusError(f"{path} has no patent_abstract column (columns: {', '.join(reader.fieldnames)})")
-            for row in reader:
-                text = clean(row["patent_abstract"] or "")
-                if text:
-                    yield Record(
-                        text,
-                        (row.get("patent_number") or "").strip(),
-                        (row.get("patent_title") or "").strip(),
-                        (row.get("patent_date") or "").strip(),
-                    )
-    except UnicodeDecodeError as error:
-        raise CorpusError(f"{path} is not UTF-8 text: {error}") from error
-    except csv.Error as error:
-        raise CorpusError(f"{path} is not a readable CSV: {error}") from error
+        for document in iter_documents(path, options):
+            text = clean(document.text)
+            if len(text.split()) < MIN_WORDS:
+                if counts is not None:
+                    counts["skipped"] = counts.get("skipped", 0) + 1
+                continue
+            yield Record(text, document.id, document.title, document.date)
+    except DocumentsError as error:
+        raise CorpusError(str(error)) from None
 
 
-def read_abstracts(path: str | os.PathLike) -> list[str]:
-    """Read the ``patent_abstract`` column of a CSV, cleaned, empty rows dropped."""
-    abstracts = list(iter_abstracts(path))
+def read_abstracts(path: str | os.PathLike, options: ReadOptions = ReadOptions()) -> list[str]:
+    """The cleaned documents of a file, short ones dropped."""
+    abstracts = list(iter_abstracts(path, options))
     if not abstracts:
-        raise CorpusError(f"{path} has no non-empty abstracts")
+        raise CorpusError(f"{path} has no document of {MIN_WORDS} words or more")
     return abstracts
 
 
-def load_corpus(name_or_path: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> Corpus:
-    """Locate and read a corpus by name (``neural-network``, ``baseball``) or CSV path."""
+def load_corpus(
+    name_or_path: str | os.PathLike, data_dir: str | os.PathLike | None = None, options: ReadOptions = ReadOptions()
+) -> Corpus:
+    """Locate and read a corpus by name (``neural-network``, ``baseball``) or file path."""
     name, path = locate(name_or_path, data_dir)
-    return Corpus(name=name, path=path, sha256=sha256_of(path), abstracts=read_abstracts(path))
+    counts: dict = {}
+    abstracts = [record.abstract for record in iter_records(path, options, counts)]
+    if not abstracts:
+        raise CorpusError(f"{path} has no document of {MIN_WORDS} words or more")
+    return Corpus(name, path, sha256_of(path), abstracts, options, counts.get("skipped", 0))
 
 
 # --- an honest split -----------------------------------------------------------------

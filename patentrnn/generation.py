@@ -22,6 +22,8 @@ import secrets
 import time
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from . import corpus as corpus_module
 from . import originality as originality_module
 from .bundle import DEFAULT_MODEL, Bundle, check_name, load_bundle, models_dir
@@ -36,6 +38,9 @@ MAX_SEED_WORDS = 500  # the seed's last words that the network reads
 MAX_SEED_CHARACTERS = 20_000  # the seed's tail that is cleaned and tokenized at all
 RANDOM_WINDOW = 50  # random start: words of the real abstract given as the seed
 MAX_RNG_SEED = 2**32 - 1
+MAX_COPY_RANGE = (1, 50)  # max_copy: the longest run of training words allowed
+NO_COPY_CHECK = "Words were not steered away from copies: that needs the model's corpus, which is not available here."
+ALL_BLOCKED = "Every word would have copied the training text at one step: the most likely word was taken there."
 
 
 @dataclass(slots=True)
@@ -61,6 +66,8 @@ class Generation:
     timings: dict = field(default_factory=dict)  # milliseconds
     # closest real patents and the longest copied span (None without the corpus; see notes)
     originality: originality_module.Originality | None = None
+    # with max_copy: {"max_copy": N, "steered": draws with a word blocked, "mass_removed": their blocked probability}
+    copy_guard: dict | None = None
 
     @property
     def generated_words(self) -> list[str]:
@@ -90,6 +97,46 @@ def _validate_words(words) -> int:
     if not 1 <= int(words) <= MAX_WORDS:
         raise ValueError(f"words must be between 1 and {MAX_WORDS}")
     return int(words)
+
+
+def _validate_max_copy(max_copy) -> int | None:
+    if max_copy is None:
+        return None
+    low, high = MAX_COPY_RANGE
+    if isinstance(max_copy, bool) or not isinstance(max_copy, numbers.Integral) or not low <= max_copy <= high:
+        raise ValueError(f"max_copy must be None or a whole number from {low} to {high}")
+    return int(max_copy)
+
+
+@dataclass
+class CopyGuard:
+    """``max_copy``: before each draw, the words that would make the output's last ``span`` words
+    (seed words included) a run of ``span + 1`` training words are blocked (the originality
+    index's suffix array, ``Index.continuations``); counts what it did."""
+
+    index: originality_module.Index
+    span: int
+    history: list[int]  # the output's word ids so far, seed first
+    allowed: int  # words the sampler may draw at all
+    steered: int = 0  # draws with at least one word blocked
+    removed: float = 0.0  # their blocked probability (at diversity 1), summed
+    all_blocked: int = 0
+
+    def blocked(self, logits: np.ndarray, temperature: float) -> list[int]:
+        """This step's blocked ids; ``logits`` is the sampler's row, ``(logits - shift) / temperature``."""
+        blocked = self.index.continuations(self.history[-self.span :]) if len(self.history) >= self.span else []
+        if not blocked:
+            return blocked
+        if len(blocked) >= self.allowed:
+            self.all_blocked += 1
+            return []
+        weights = np.exp((logits - logits.max()) * temperature)
+        self.steered += 1
+        self.removed += float(weights[blocked].sum() / weights.sum())
+        return blocked
+
+    def summary(self) -> dict:
+        return {"max_copy": self.span, "steered": self.steered, "mass_removed": round(self.removed, 6)}
 
 
 def _validate_rng_seed(rng_seed) -> int:
@@ -143,7 +190,7 @@ class Generator:
             if not name:
                 raise ValueError(f"model {self.name!r} does not name its corpus")
             try:
-                _, path = corpus_module.locate(name)
+                path, options = corpus_module.source_of(card["corpus"])
                 if corpus_module.sha256_of(path) != card["corpus"].get("sha256"):
                     raise corpus_module.CorpusError(f"{path} is not the file the model was trained on")
                 config = self.bundle.split
@@ -151,7 +198,7 @@ class Generator:
                 # streamed: a serving kernel keeps only the test part in memory
                 self._test_abstracts = [
                     self.vocabulary.tokenize(text)
-                    for text in itertools.islice(corpus_module.iter_abstracts(path), used)
+                    for text in itertools.islice(corpus_module.iter_abstracts(path, options), used)
                     if corpus_module.part_of(text, config) == "test"
                 ]
             except corpus_module.CorpusError as error:
@@ -180,6 +227,7 @@ class Generator:
         top_p: float | None = None,
         rng_seed: int | None = None,
         originality: bool = True,
+        max_copy: int | None = None,
     ) -> Generation:
         """Generate ``words`` words after ``seed``, or after a random real abstract's
         first words when ``seed`` is None.
@@ -193,9 +241,14 @@ class Generator:
             rng_seed: makes the result reproducible; drawn and reported when None.
             originality: fill ``result.originality`` (the closest real patents and the
                 longest copied span); False skips the check.
+            max_copy: None (no change), or N: no run of more than N words of the output
+                (seed words that run into it included) appears word for word in a training
+                abstract; a run wholly inside the seed is the user's. ``result.copy_guard``
+                says how many draws it steered.
         """
         started = time.perf_counter()
         words = _validate_words(words)
+        max_copy = _validate_max_copy(max_copy)
         sampling = SamplingConfig(diversity, top_k, top_p).validated(len(self.vocabulary))
         rng_seed = _validate_rng_seed(rng_seed)
         # Python's Mersenne Twister, not numpy.random: the same sequence for a seed on
@@ -212,6 +265,7 @@ class Generator:
 
         vocabulary, sampler = self.vocabulary, self.sampler
         seed_ids = vocabulary.encode_words(seed_words)
+        guard = self._copy_guard(max_copy, seed_ids, notes)
         read_started = time.perf_counter()
         cursor = Cursor(self.runtime, seed_ids)
         generate_started = time.perf_counter()
@@ -232,7 +286,11 @@ class Generator:
             row = position % batch
             if position:
                 logits(temperature, shift, out=rows[row])
-            chosen.append(draw(row, sampling, rng))
+            if guard is None:
+                chosen.append(draw(row, sampling, rng))
+            else:
+                chosen.append(draw(row, sampling, rng, guard.blocked(rows[row][: len(vocabulary)], temperature)))
+                guard.history.append(chosen[-1])
             if row == batch - 1 or position == words - 1:
                 ranks += rank_of(rows[: row + 1], chosen[-row - 1 :]).tolist()  # draw keeps the order
                 described = describe(row + 1, chosen[-row - 1 :], sampling)
@@ -257,13 +315,16 @@ class Generator:
             actual_words=actual,
             unknown_words=unknown,
             notes=notes,
-            settings={"words": words, **asdict(sampling), "rng_seed": rng_seed},
+            settings={"words": words, **asdict(sampling), "rng_seed": rng_seed, "max_copy": max_copy},
+            copy_guard=guard.summary() if guard else None,
             timings={
                 "read_seed_ms": round((generate_started - read_started) * 1000, 3),
                 "generate_ms": round((finished - generate_started) * 1000, 3),
                 "total_ms": round((finished - started) * 1000, 3),
             },
         )
+        if guard and guard.all_blocked:
+            result.notes.append(ALL_BLOCKED)
         if originality:
             checked = time.perf_counter()
             result.originality, note = originality_module.for_generation(self, result)
@@ -271,6 +332,16 @@ class Generator:
                 result.notes.append(note)
             result.timings["originality_ms"] = round((time.perf_counter() - checked) * 1000, 3)
         return result
+
+    def _copy_guard(self, max_copy: int | None, seed_ids: list[int], notes: list[str]) -> CopyGuard | None:
+        if max_copy is None:
+            return None
+        try:
+            index = originality_module.index_for(self)
+        except originality_module.OriginalityUnavailable:
+            notes.append(NO_COPY_CHECK)
+            return None
+        return CopyGuard(index, max_copy, list(seed_ids), len(self.vocabulary) - 2)
 
     # --- scoring --------------------------------------------------------------------
 

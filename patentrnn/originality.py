@@ -35,6 +35,7 @@ import bisect
 import hashlib
 import json
 import logging
+import math
 import mmap
 import os
 import statistics
@@ -55,7 +56,7 @@ from .vocabulary import PAD_ID, UNK_ID, detokenize
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 2  # bump when the file's layout or contents change: old files are then rebuilt
+INDEX_VERSION = 3  # bump when the file's layout or contents change: old files are then rebuilt
 CACHE_ENV = "PATENTRNN_CACHE"
 MAGIC = b"patentrnn originality index\n"
 NEAREST = 3  # closest real patents reported
@@ -156,6 +157,7 @@ def index_identity(card: dict, vocabulary, split: corpus_module.SplitConfig) -> 
         "corpus": corpus["name"],
         "corpus_sha256": corpus["sha256"],
         "abstracts": corpus.get("abstracts"),
+        "read": corpus.get("read", {}),
         "split": [split.validation, split.test, split.seed],
         "filters": vocabulary.filters,
         "vocabulary_sha256": words,
@@ -402,6 +404,27 @@ class Index:
                         best = (length, start, position)
         return best
 
+    def continuations(self, ids: list[int]) -> list[int]:
+        """The word ids that follow ``ids`` somewhere in a training abstract: the words that would
+        make ``ids`` a copied run one word longer. Empty when ``ids`` holds an unknown word or occurs
+        nowhere. Two bisections of the memory-mapped suffix array (one when absent, the usual case)."""
+        if not ids or min(ids) <= UNK_ID or not len(self._suffixes):
+            return []
+        key = np.asarray(ids, self._word).tobytes()
+        size, width, mapped, base, suffixes = len(key), self._width, self._map, self._stream_base, self._suffixes
+
+        def prefix(position):
+            return mapped[base + width * position : base + width * position + size]
+
+        low = bisect.bisect_left(suffixes, key, key=prefix)
+        if low == len(suffixes) or prefix(suffixes[low]) != key:
+            return []
+        high = bisect.bisect_right(suffixes, key, lo=low, key=prefix)
+        after = base + width * len(ids)  # the word after a match, as bytes of the big-endian stream
+        following = {int.from_bytes(mapped[after + width * suffixes[i] : after + width * (suffixes[i] + 1)], "big")
+                     for i in range(low, high)}  # fmt: skip
+        return sorted(word for word in following if word > UNK_ID)  # PAD: the abstract ended there
+
     def scores(self, ids: np.ndarray) -> np.ndarray:
         """BM25 score of every abstract for a text's word ids (each distinct term counted once)."""
         a = self.arrays
@@ -500,10 +523,10 @@ def build_index(card: dict, vocabulary, split: corpus_module.SplitConfig, direct
     """Read the model's corpus, check its sha256 and write the index file; returns its path."""
     identity = index_identity(card, vocabulary, split)
     try:
-        _, path = corpus_module.locate(identity["corpus"])
+        path, options = corpus_module.source_of(card["corpus"])
         if corpus_module.sha256_of(path) != identity["corpus_sha256"]:
             raise corpus_module.CorpusError(f"{path} is not the file the model was trained on")
-        records = list(corpus_module.iter_records(path))[: identity["abstracts"]]
+        records = list(corpus_module.iter_records(path, options))[: identity["abstracts"]]
     except corpus_module.CorpusError as error:
         name = identity["corpus"]
         raise OriginalityUnavailable(f"the originality index needs the {name!r} corpus: {error}") from error
@@ -647,19 +670,28 @@ MEMORISATION_SPAN = 8  # a copied run of this many generated words counts as mem
 SHARE_KEY = f"share_ge_{MEMORISATION_SPAN}"  # the card's figure: share of texts with such a run
 
 
-def memorisation(generator, n: int = 200, words: int = 100, diversity: float = 0.8) -> dict:
+def memorisation(generator, n: int = 200, words: int = 100, diversity: float = 0.8, max_copy=None) -> dict:
     """How much a model copies: ``n`` generations of ``words`` words at ``diversity``, rng
     seeds 0 … n-1, each from a random 50-word window of a test-split abstract. For each, the
     longest run of *generated* words found word for word in a training abstract (the seed
     is real text and never counts). Returns the share of runs ≥ ``MEMORISATION_SPAN`` words
-    and the median longest run, for the bundle's card."""
+    and the median longest run, for the bundle's card; with ``max_copy`` (generate's option),
+    also how often it steered a draw, the probability it removed, and what it cost: the
+    generated words' perplexity under the model and the generation time."""
     index = index_for(generator)
-    longest = []
+    longest, log_loss, steered, removed, milliseconds = [], [], 0, 0.0, []
     for rng_seed in range(n):
-        result = generator.generate(None, words=words, diversity=diversity, rng_seed=rng_seed, originality=False)
+        result = generator.generate(
+            None, words=words, diversity=diversity, rng_seed=rng_seed, originality=False, max_copy=max_copy
+        )
         ids = np.asarray(generator.vocabulary.encode_words(result.generated_words), np.int64)
         longest.append(index.longest_copy(ids)[0])
-    return {
+        log_loss += [-math.log(max(item.probability, 1e-30)) for item in result.generated]
+        milliseconds.append(result.timings["generate_ms"])
+        if result.copy_guard:
+            steered += result.copy_guard["steered"]
+            removed += result.copy_guard["mass_removed"]
+    figures = {
         "n": n,
         "words": words,
         "diversity": diversity,
@@ -670,19 +702,34 @@ def memorisation(generator, n: int = 200, words: int = 100, diversity: float = 0
         "median_longest": statistics.median(longest),
         "p90_longest": float(np.percentile(longest, 90)),
         "max_longest": max(longest),
+        "generated_perplexity": round(math.exp(statistics.fmean(log_loss)), 2),
+        "generate_ms_median": round(statistics.median(milliseconds), 2),
         "index_version": INDEX_VERSION,
     }
+    if max_copy is not None:
+        figures.update(
+            max_copy=max_copy,
+            steered_share=round(steered / (n * words), 5),
+            mass_removed_mean=round(removed / steered, 4) if steered else 0.0,
+        )
+    return figures
+
+
+def memorisation_key(max_copy=None) -> str:
+    """The card's key for memorisation figures: with ``max_copy``, its own."""
+    return "memorisation" if max_copy is None else f"memorisation_max_copy_{max_copy}"
 
 
 def write_memorisation(bundle_path: Path, figures: dict, measured_card: dict | None = None) -> None:
-    """Put ``figures`` into the bundle's card.json as "memorisation" (the weights are not touched).
+    """Put ``figures`` into the bundle's card.json as :func:`memorisation_key` (the weights are not touched).
     With ``measured_card`` (the card of the model measured), refuses when the bundle on disk
     has been replaced since, e.g. retrained."""
     card_path = Path(bundle_path) / "card.json"
     card = json.loads(card_path.read_text())
-    if measured_card is not None and {**card, "memorisation": None} != {**measured_card, "memorisation": None}:
+    key = memorisation_key(figures.get("max_copy"))
+    if measured_card is not None and {**card, key: None} != {**measured_card, key: None}:
         raise ValueError(f"{bundle_path} changed while it was measured (retrained?): run the measurement again")
-    card["memorisation"] = figures
+    card[key] = figures
     handle, staging = tempfile.mkstemp(prefix=".card.", suffix=".json", dir=card_path.parent)
     with os.fdopen(handle, "w") as out:
         out.write(json.dumps(card, indent=2) + "\n")

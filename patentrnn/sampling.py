@@ -143,9 +143,10 @@ class Sampler:
         [probability], [ids], [probabilities] = self.describe(1, [choice], config, alternatives)
         return choice, probability, list(zip(ids, probabilities))
 
-    def draw(self, index: int, config: SamplingConfig, rng) -> int:
+    def draw(self, index: int, config: SamplingConfig, rng, blocked: tuple | list = ()) -> int:
         """A word id drawn from ``softmax(logits / diversity)``, after top-k / top-p,
-        never a banned one; diversity 0: the most likely word. ``self.rows[index]``
+        never a banned one nor one of ``blocked`` (this draw's own bans: the rest is
+        renormalised); diversity 0: the most likely word. ``self.rows[index]``
         holds ``(logits - shift) / self.temperature(config)``, padded; it is left for
         ``describe`` (shifted or exponentiated in place).
 
@@ -158,9 +159,11 @@ class Sampler:
         if config.diversity == 0:
             np.copyto(self.weights, row)
             self.weights[self.banned] = -np.inf
+            if blocked:
+                self.weights[list(blocked)] = -np.inf
             return int(self.weights.argmax())
         if self._rejects(config):
-            return self._reject(row, self.sums[index], 1.0 / config.diversity - 1.0, rng)
+            return self._reject(row, self.sums[index], 1.0 / config.diversity - 1.0, rng, blocked)
         weights = self.weights
         scale = 1.0 / config.diversity if config.diversity < 1 else 1.0  # (row: logits - shift below 1)
         if not -EXP_RANGE < float(row.max()) * scale < EXP_RANGE:
@@ -168,6 +171,8 @@ class Sampler:
         for _ in range(2):
             np.exp(np.multiply(row, scale, out=weights) if scale != 1 else row, out=weights)
             weights[self.banned] = 0
+            if blocked:
+                weights[list(blocked)] = 0
             if config.top_k is not None and config.top_k < self.vocab_size:
                 keep = self._top(weights, config.top_k)
                 kept = weights[keep]
@@ -185,7 +190,7 @@ class Sampler:
 
     MAX_PROPOSALS = 100
 
-    def _reject(self, row: np.ndarray, sums: np.ndarray, power: float, rng) -> int:
+    def _reject(self, row: np.ndarray, sums: np.ndarray, power: float, rng, blocked=()) -> int:
         peak = float(row.max())
         if not -EXP_RANGE < peak < EXP_RANGE:
             row -= peak
@@ -197,12 +202,14 @@ class Sampler:
         banned, vocab_size = self.banned_set, self.vocab_size
         for _ in range(self.MAX_PROPOSALS):
             word = self._pick(row, column_cumulative, rng.random() * total)
-            if word < vocab_size and word not in banned:
+            if word < vocab_size and word not in banned and word not in blocked:
                 if power == 0 or rng.random() < (row.item(word) / bound) ** power:
                     return word
-        # (a flat distribution at a low diversity: weigh every word instead)
+        # (a flat distribution at a low diversity, or most of it blocked: weigh every word instead)
         weights = np.power(row, power + 1.0, out=self.weights)
         weights[self.banned] = 0
+        if blocked:
+            weights[list(blocked)] = 0
         column_cumulative = self._column_cumulative(weights, self.sums[-1])
         return self._pick(weights, column_cumulative, rng.random() * column_cumulative.item(-1))
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from . import corpus as corpus_module
 from .corpus import SplitConfig
+from .documents import ReadOptions
 from .model import ModelConfig
 from .vocabulary import PAD_ID, UNK_ID, Vocabulary
 
@@ -43,7 +44,8 @@ from .vocabulary import PAD_ID, UNK_ID, Vocabulary
 class TrainConfig:
     """Everything one training run needs; stored in the bundle's card."""
 
-    corpus: str = "neural-network"  # a corpus name or a CSV path
+    corpus: str = "neural-network"  # a corpus name or a file path (CSV, TSV, text, JSON lines, .gz)
+    read: ReadOptions = field(default_factory=ReadOptions)  # how to read a file: format, columns
     preset: str = "default"  # a name in model.PRESETS
     model_overrides: dict = field(default_factory=dict)  # e.g. {"lstm_units": 128}
     mode: str = "abstracts"  # "abstracts" or "windows"
@@ -273,11 +275,15 @@ def train(
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
 
-    data = corpus_module.load_corpus(config.corpus)
+    data = corpus_module.load_corpus(config.corpus, options=config.read)
     abstracts = data.abstracts[: config.max_abstracts] if config.max_abstracts else data.abstracts
     parts = corpus_module.split_abstracts(abstracts, config.split)
     if not parts.train or not parts.validation or not parts.test:
-        raise ValueError("the corpus is too small for a train / validation / test split")
+        raise ValueError(
+            f"the corpus is too small for a train / validation / test split: {len(abstracts)} documents gave "
+            f"{len(parts.train)} / {len(parts.validation)} / {len(parts.test)}; give more documents "
+            "(a few dozen at least)"
+        )
     vocabulary = Vocabulary.build(parts.train, min_count=config.min_count)
     model_config: ModelConfig = preset(config.preset, vocab_size=len(vocabulary), **config.model_overrides)
 
@@ -341,7 +347,7 @@ def train(
 
     card = {
         "name": name,
-        "corpus": {"name": data.name, "sha256": data.sha256, "abstracts": len(abstracts)},
+        "corpus": {**data.card(), "abstracts": len(abstracts), "skipped_short": data.skipped},
         "split": {
             "method": "sha256 of each cleaned abstract's text; identical abstracts share a part",
             **asdict(config.split),
@@ -380,4 +386,5 @@ def read_history(path: Path) -> dict:
 def config_from_json(text: str) -> TrainConfig:
     data = json.loads(text)
     split = SplitConfig(**data.pop("split", {}))
-    return TrainConfig(split=split, **data)
+    read = ReadOptions(**data.pop("read", {}))
+    return TrainConfig(split=split, read=read, **data)

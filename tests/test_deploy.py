@@ -156,6 +156,17 @@ def test_every_manifest_validates_against_the_kubernetes_schemas():
     assert result.stdout.count("passed") == len(files), result.stdout
 
 
+def test_the_ingress_controllers_compression_settings_validate():
+    """ingress-nginx compresses through its controller's ConfigMap (use-gzip, enable-brotli), documented
+    beside the kustomization, which does not apply it (it is the controller's, in its namespace)."""
+    path = KUBERNETES / "ingress-nginx" / "configmap.yaml"
+    result = subprocess.run([tool("kubernetes-validate"), "--strict", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0 and "passed" in result.stdout, result.stdout + result.stderr
+    data = yaml.safe_load(path.read_text())["data"]
+    assert data["use-gzip"] == "true" and data["enable-brotli"] == "true"
+    assert "application/javascript" in data["gzip-types"] and "text/css" in data["brotli-types"]
+
+
 def test_kubernetes_validate_rejects_a_broken_manifest(tmp_path):
     """The validator works offline and does fail: a Service with a port that is not a number."""
     service = yaml.safe_load((KUBERNETES / "service.yaml").read_text())

@@ -24,7 +24,9 @@ def test_seed_mode_returns_words_probabilities_alternatives_and_settings(generat
     for item in result.generated:
         assert 0 < item.probability <= 1 and len(item.alternatives) == 5
         assert item.word not in ("<unk>", "<pad>")
-    assert result.settings == {"words": 12, "diversity": 0.8, "top_k": None, "top_p": None, "rng_seed": 7}
+    assert result.settings == {
+        "words": 12, "diversity": 0.8, "top_k": None, "top_p": None, "rng_seed": 7, "max_copy": None
+    }  # fmt: skip
     assert result.timings["total_ms"] > 0
     assert result.to_dict()["generated_text"] == result.generated_text
 
