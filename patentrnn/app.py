@@ -22,6 +22,7 @@ import json
 import logging
 import math
 import os
+import sys
 import time
 from html import escape
 from urllib.parse import parse_qs, urlencode
@@ -38,6 +39,22 @@ from .vocabulary import detokenize, read_words
 from .widget import OutputView, entry, plain_entries, scored_entries, shares_of
 
 log = logging.getLogger(__name__)
+
+
+def log_to_server() -> None:
+    """Send the package's log lines to the server's log, never to the visitor's page. In a kernel,
+    ``sys.stderr`` (and fd 2, which ipykernel redirects into a pipe) reach the page as output; ipykernel
+    keeps the process's original stderr as ``sys.stderr._original_stdstream_copy``, and that is where
+    the Voilà server's log lies. Outside a kernel, logging is left as configured. Once per process."""
+    logger = logging.getLogger("patentrnn")
+    original = getattr(sys.stderr, "_original_stdstream_copy", None)
+    if original is None or any(getattr(handler, "patentrnn_server_log", False) for handler in logger.handlers):
+        return
+    handler = logging.StreamHandler(os.fdopen(os.dup(original), "w", buffering=1))
+    handler.setFormatter(logging.Formatter("[patentrnn kernel %(process)d] %(levelname)s %(name)s: %(message)s"))
+    handler.patentrnn_server_log = True
+    logger.addHandler(handler)
+    logger.propagate = False
 
 DIVERSITY = (0.5, 5.0, 0.8)  # the reference form's range and default
 WORDS = (10, 100, 50)
@@ -65,6 +82,7 @@ class App:
     """The generator form and its output."""
 
     def __init__(self, models_dir: str | None = None):
+        log_to_server()
         if models_dir:
             os.environ["PATENTRNN_MODELS"] = str(models_dir)
         self.models = list_bundles()

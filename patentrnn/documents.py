@@ -137,7 +137,9 @@ def _pick(columns: list[str], wanted: str | None, defaults: tuple[str, ...], wha
 
 
 def _rows_table(handle, path: Path, delimiter: str, options: ReadOptions) -> Iterator[Document]:
-    reader = csv.DictReader(handle, delimiter=delimiter)
+    # TSV as IANA's text/tab-separated-values defines it: no quoting, a quote is a character
+    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+    reader = csv.DictReader(handle, delimiter=delimiter, quoting=quoting)
     columns = [name for name in (reader.fieldnames or []) if name is not None]
     if not columns:
         raise DocumentsError(f"{path} has no header row: its first line must name the columns")
