@@ -19,7 +19,6 @@ Targets: widgets visible <= 1.5 s, click -> 100 words <= 200 ms p95, analysing 3
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from voila_server import CHROMIUM_ARGS, find_chromium, kernel_pids, pss_mib, rss_mib, voila_app  # noqa: E402
+from voila_server import CHROMIUM_ARGS, benchmark_env, find_chromium, kernel_pids, pss_mib, rss_mib, voila_app  # noqa: E402
 
 TRIVIAL = """import ipywidgets as widgets
 button = widgets.Button(description="Go")
@@ -116,8 +115,7 @@ def main(argv=None) -> int:
     if not chromium:
         print("Chromium not found: apt-get install -y chromium, or set PATENTRNN_CHROMIUM", file=sys.stderr)
         return 1
-    # (no rate limit: clicks here come faster than a visitor's)
-    env = {"PATENTRNN_DATA": os.environ.get("PATENTRNN_DATA", ""), "PATENTRNN_RATE": "1000", "PATENTRNN_BURST": "1000"}
+    env = benchmark_env()
     with tempfile.TemporaryDirectory() as directory, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         trivial = measure(browser, trivial_notebook(Path(directory)), ".trivial-button", args.loads, 0, env)

@@ -4,6 +4,7 @@ on the default model and its corpus (the originality index); the page's control.
 from __future__ import annotations
 
 import itertools
+import random
 
 import numpy as np
 import pytest
@@ -86,8 +87,9 @@ def test_the_sampler_never_draws_a_blocked_word():
     sampler = Sampler(40, banned=(0, 1))
     logits = np.zeros(sampler.rows.shape[1], np.float32)
     logits[5], logits[6] = 9.0, 8.0  # 5 then 6 are the likely words
-    rng = __import__("random").Random(0)
-    for config in (SamplingConfig(0), SamplingConfig(0.5), SamplingConfig(1.0, 2, None), SamplingConfig(1.0, None, 0.5)):
+    rng = random.Random(0)
+    configs = (SamplingConfig(0), SamplingConfig(0.5), SamplingConfig(1.0, 2, None), SamplingConfig(1.0, None, 0.5))
+    for config in configs:
         for _ in range(20):
             sampler.rows[0, :] = logits / sampler.temperature(config)
             assert sampler.draw(0, config, rng, blocked=[5]) != 5

@@ -56,6 +56,11 @@ def find_chromium() -> str | None:
     return playwright_chromium()
 
 
+def benchmark_env() -> dict:
+    """A benchmark's server environment: the corpora, and no rate limit (its clicks come faster than a visitor's)."""
+    return {"PATENTRNN_DATA": os.environ.get("PATENTRNN_DATA", ""), "PATENTRNN_RATE": "1000", "PATENTRNN_BURST": "1000"}
+
+
 def free_port() -> int:
     with contextlib.closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -111,7 +116,8 @@ def voila_app(
     root: Path = ROOT,
 ):
     """Serve the app with ``patentrnn serve ARGS`` from the checkout at ``root`` (or, given
-    ``notebook``, that notebook with plain Voilà, voila.json and ARGS); yield its URL and the server process once its preheated pool is filled."""
+    ``notebook``, that notebook with plain Voilà, voila.json and ARGS); yield its URL and the
+    server process once its preheated pool is filled."""
     port = free_port()
     if log_path is None:
         import tempfile
