@@ -47,10 +47,11 @@ def log_to_server() -> None:
     keeps the process's original stderr as ``sys.stderr._original_stdstream_copy``, and that is where
     the Voilà server's log lies. Outside a kernel, logging is left as configured. Once per process."""
     logger = logging.getLogger("patentrnn")
-    original = getattr(sys.stderr, "_original_stdstream_copy", None)
-    if original is None or any(getattr(handler, "patentrnn_server_log", False) for handler in logger.handlers):
+    if "ipykernel" not in sys.modules or any(getattr(h, "patentrnn_server_log", False) for h in logger.handlers):
         return
-    handler = logging.StreamHandler(os.fdopen(os.dup(original), "w", buffering=1))
+    original = getattr(sys.stderr, "_original_stdstream_copy", None)  # None: fd 2 is not captured
+    descriptor = original if original is not None else sys.__stderr__.fileno()
+    handler = logging.StreamHandler(os.fdopen(os.dup(descriptor), "w", buffering=1))
     handler.setFormatter(logging.Formatter("[patentrnn kernel %(process)d] %(levelname)s %(name)s: %(message)s"))
     handler.patentrnn_server_log = True
     logger.addHandler(handler)

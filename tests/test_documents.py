@@ -173,7 +173,7 @@ def test_the_cli_names_a_missing_file_and_a_bad_format(tmp_path):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_a_bundle_copied_in_while_serving_shows_in_a_new_page(tiny_models, data_dir, tmp_path, browser):
-    from voila_server import voila_app
+    from voila_server import voila_app, wait_for
 
     models = tmp_path / "models"
     shutil.copytree(tiny_models / "tiny", models / "tiny")
@@ -194,4 +194,5 @@ def test_a_bundle_copied_in_while_serving_shows_in_a_new_page(tiny_models, data_
         page.locator(".patentrnn-output-widget .word").first.wait_for(timeout=30_000)
         assert "left out" not in page.content(), "the log line is the server's, not the visitor's"
         context.close()
-        assert "model 'broken' left out" in (tmp_path / "voila.log").read_text()
+        log = tmp_path / "voila.log"
+        wait_for(lambda: "model 'broken' left out" in log.read_text(), 15, "the kernel's log line in the server's log")

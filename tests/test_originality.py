@@ -319,7 +319,8 @@ def test_memorisation_figure_goes_into_the_card_and_the_listing(generator, tmp_p
     figures = originality.memorisation(generator, n=4, words=30)
     assert figures["n"] == 4 and figures["words"] == 30 and figures["diversity"] == 0.8
     assert 0 <= figures["share_ge_8"] <= 1 and 0 < figures["median_longest"] <= 30
-    assert figures == originality.memorisation(generator, n=4, words=30)  # fixed rng seeds
+    untimed = lambda row: {key: value for key, value in row.items() if key != "generate_ms_median"}  # noqa: E731
+    assert untimed(figures) == untimed(originality.memorisation(generator, n=4, words=30))  # fixed rng seeds
     bundle = tmp_path / generator.name
     bundle.mkdir()
     shutil.copy(generator.bundle.path / "card.json", bundle / "card.json")
