@@ -222,9 +222,11 @@ def iter_records(path: str | os.PathLike, options: ReadOptions = ReadOptions(), 
         raise CorpusError(str(error)) from None
 
 
-def read_abstracts(path: str | os.PathLike, options: ReadOptions = ReadOptions()) -> list[str]:
-    """The cleaned documents of a file, short ones dropped."""
-    abstracts = list(iter_abstracts(path, options))
+def read_abstracts(
+    path: str | os.PathLike, options: ReadOptions = ReadOptions(), counts: dict | None = None
+) -> list[str]:
+    """The cleaned documents of a file, short ones dropped (and counted in ``counts["skipped"]``)."""
+    abstracts = [record.abstract for record in iter_records(path, options, counts)]
     if not abstracts:
         raise CorpusError(f"{path} has no document of {MIN_WORDS} words or more")
     return abstracts
@@ -236,9 +238,7 @@ def load_corpus(
     """Locate and read a corpus by name (``neural-network``, ``baseball``) or file path."""
     name, path = locate(name_or_path, data_dir)
     counts: dict = {}
-    abstracts = [record.abstract for record in iter_records(path, options, counts)]
-    if not abstracts:
-        raise CorpusError(f"{path} has no document of {MIN_WORDS} words or more")
+    abstracts = read_abstracts(path, options, counts)
     return Corpus(name, path, sha256_of(path), abstracts, options, counts.get("skipped", 0))
 
 

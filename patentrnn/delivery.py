@@ -25,14 +25,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import logging
 import os
 import re
 import secrets
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 COMPRESSIBLE = {".js", ".mjs", ".css", ".json", ".svg", ".html", ".txt", ".map", ".ttf", ".eot"}
 MIN_BYTES = 1024  # below this, compression saves less than a header's worth
@@ -66,8 +63,8 @@ def static_version(paths: list[str]) -> str:
 # --- compression ---------------------------------------------------------------------------
 
 
-def _compress(path: Path, target: Path) -> int:
-    """Write ``target.gz`` and ``target.br`` for one file; return its size."""
+def _compress(path: Path, target: Path) -> None:
+    """Write ``target.gz`` and ``target.br`` for one file."""
     import brotli
 
     data = path.read_bytes()
@@ -76,7 +73,6 @@ def _compress(path: Path, target: Path) -> int:
         partial = target.with_suffix(suffix + f".{os.getpid()}.tmp")
         partial.write_bytes(encoded)
         partial.replace(target.with_suffix(suffix))
-    return len(data)
 
 
 def _digest(path: Path) -> str:

@@ -341,7 +341,7 @@ class Generator:
         except originality_module.OriginalityUnavailable:
             notes.append(NO_COPY_CHECK)
             return None
-        return CopyGuard(index, max_copy, list(seed_ids), len(self.vocabulary) - 2)
+        return CopyGuard(index, max_copy, list(seed_ids), len(self.vocabulary) - len(self.sampler.banned))
 
     # --- scoring --------------------------------------------------------------------
 

@@ -675,9 +675,9 @@ def memorisation(generator, n: int = 200, words: int = 100, diversity: float = 0
     seeds 0 … n-1, each from a random 50-word window of a test-split abstract. For each, the
     longest run of *generated* words found word for word in a training abstract (the seed
     is real text and never counts). Returns the share of runs ≥ ``MEMORISATION_SPAN`` words
-    and the median longest run, for the bundle's card; with ``max_copy`` (generate's option),
-    also how often it steered a draw, the probability it removed, and what it cost: the
-    generated words' perplexity under the model and the generation time."""
+    and the median longest run, for the bundle's card, with the generated words' perplexity under
+    the model and the median generation time; with ``max_copy`` (generate's option), also how
+    often it steered a draw and the probability it removed."""
     index = index_for(generator)
     longest, log_loss, steered, removed, milliseconds = [], [], 0, 0.0, []
     for rng_seed in range(n):
