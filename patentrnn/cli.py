@@ -66,6 +66,8 @@ def _train(args) -> int:
         seed=args.seed,
         checkpoint_dir=args.checkpoint_dir,
         weight_averaging=args.weight_averaging,
+        titles=args.titles,
+        title_dropout=args.title_dropout,
         verbose=args.verbose,
     )
     path = train(config, args.name, args.models_dir)
@@ -290,6 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--learning-rate", type=float, default=2e-3)
     train.add_argument("--time-budget", type=float, help="minutes; stop after the epoch that would overrun")
     train.add_argument("--max-abstracts", type=int)
+    train.add_argument("--titles", action="store_true",
+                       help="read each abstract's title first: <title> title <abstract> abstract <end>")  # fmt: skip
+    train.add_argument("--title-dropout", type=float, default=0.2,
+                       help="with --titles: share of training examples shown without their title")  # fmt: skip
     train.add_argument("--split-seed", type=int, default=0)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--checkpoint-dir")

@@ -68,6 +68,7 @@ class Corpus:
     abstracts: list[str] = field(repr=False)
     options: ReadOptions = ReadOptions()
     skipped: int = 0  # documents of fewer than MIN_WORDS words
+    titles: list[str] = field(default_factory=list, repr=False)  # cleaned, parallel to abstracts ('' where none)
 
     def card(self) -> dict:
         """What a bundle's card records of its corpus, so that the corpus can be found again."""
@@ -238,8 +239,12 @@ def load_corpus(
     """Locate and read a corpus by name (``neural-network``, ``baseball``) or file path."""
     name, path = locate(name_or_path, data_dir)
     counts: dict = {}
-    abstracts = read_abstracts(path, options, counts)
-    return Corpus(name, path, sha256_of(path), abstracts, options, counts.get("skipped", 0))
+    records = list(iter_records(path, options, counts))
+    if not records:
+        raise CorpusError(f"{path} has no document of {MIN_WORDS} words or more")
+    abstracts = [record.abstract for record in records]
+    titles = [clean(record.patent_title) for record in records]
+    return Corpus(name, path, sha256_of(path), abstracts, options, counts.get("skipped", 0), titles)
 
 
 # --- an honest split -----------------------------------------------------------------
@@ -259,6 +264,8 @@ class Split:
     train: list[str]
     validation: list[str]
     test: list[str]
+    # with titles: each part's titles, parallel to its abstracts
+    titles: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
 
 def part_of(text: str, config: SplitConfig = SplitConfig()) -> str:
@@ -275,11 +282,23 @@ def part_of(text: str, config: SplitConfig = SplitConfig()) -> str:
     return "train"
 
 
-def split_abstracts(abstracts: list[str], config: SplitConfig = SplitConfig()) -> Split:
-    """Split whole abstracts into train / validation / test, deterministically."""
+def split_abstracts(
+    abstracts: list[str], config: SplitConfig = SplitConfig(), titles: list[str] | None = None
+) -> Split:
+    """Split whole abstracts into train / validation / test, deterministically; ``titles``
+    (parallel to ``abstracts``) go with their abstract."""
     if not 0 <= config.validation < 1 or not 0 <= config.test < 1 or config.validation + config.test >= 1:
         raise ValueError("validation and test fractions must be in [0, 1) and sum to less than 1")
     parts: dict[str, list[str]] = {"train": [], "validation": [], "test": []}
-    for text in abstracts:
-        parts[part_of(text, config)].append(text)
-    return Split(**parts)
+    part_titles: dict[str, list[str]] = {"train": [], "validation": [], "test": []}
+    for position, text in enumerate(abstracts):
+        part = part_of(text, config)
+        parts[part].append(text)
+        if titles is not None:
+            part_titles[part].append(titles[position])
+    return Split(**parts, titles=part_titles if titles is not None else {})
+
+
+def normalised_title(title: str) -> str:
+    """A title's letters and digits, lower case, single-spaced: how sibling patents' titles are matched."""
+    return " ".join(re.findall(r"[a-z0-9]+", title.lower()))

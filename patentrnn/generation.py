@@ -31,12 +31,16 @@ from .runtime import Cursor, Runtime
 from .sampling import ROWS, Sampler, SamplingConfig
 from .scoring import Score, score_text
 from .scoring import ranks as rank_of  # (generation's own name `ranks` is a list)
-from .vocabulary import PAD_ID, UNK_ID, detokenize
+from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID, detokenize
 
 MAX_WORDS = 5000  # words generated per call
 MAX_SEED_WORDS = 500  # the seed's last words that the network reads
 MAX_SEED_CHARACTERS = 20_000  # the seed's tail that is cleaned and tokenized at all
 RANDOM_WINDOW = 50  # random start: words of the real abstract given as the seed
+UNTIL_END_LIMIT = 300  # words=None: a title model writes until it ends the abstract, or this many words
+DEFAULT_WORDS = 50  # words=None, a model without titles
+MAX_TITLE_CHARACTERS = 500
+CUT_NOTE = f"The model had not ended the abstract after {UNTIL_END_LIMIT} words: it was cut there."
 MAX_RNG_SEED = 2**32 - 1
 MAX_COPY_RANGE = (1, 50)  # max_copy: the longest run of training words allowed
 NO_COPY_CHECK = "Words were not steered away from copies: that needs the model's corpus, which is not available here."
@@ -56,8 +60,8 @@ class Generation:
     """What one call to ``generate`` produced, and how."""
 
     model: str
-    mode: str  # "seed" or "random"
-    seed_words: list[str]  # as the network read them
+    mode: str  # "seed", "random" or "title"
+    seed_words: list[str]  # as the network read them (title mode: the abstract's given beginning, maybe none)
     generated: list[GeneratedWord]
     actual_words: list[str] | None  # random mode: the real continuation
     unknown_words: list[str]  # seed words the model does not know (read as <unk>)
@@ -68,6 +72,12 @@ class Generation:
     originality: originality_module.Originality | None = None
     # with max_copy: {"max_copy": N, "steered": draws with a word blocked, "mass_removed": their blocked probability}
     copy_guard: dict | None = None
+    title_words: list[str] | None = None  # the title the network read first (title models)
+    ended: bool = False  # whether the model ended the abstract itself (<end>)
+
+    @property
+    def title_text(self) -> str | None:
+        return None if self.title_words is None else detokenize(self.title_words)
 
     @property
     def generated_words(self) -> list[str]:
@@ -87,11 +97,18 @@ class Generation:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data.update(seed_text=self.seed_text, generated_text=self.generated_text, actual_text=self.actual_text)
+        data.update(
+            seed_text=self.seed_text,
+            generated_text=self.generated_text,
+            actual_text=self.actual_text,
+            title_text=self.title_text,
+        )
         return data
 
 
-def _validate_words(words) -> int:
+def _validate_words(words) -> int | None:
+    if words is None:
+        return None
     if isinstance(words, bool) or not isinstance(words, numbers.Integral):
         raise ValueError("words must be a whole number")
     if not 1 <= int(words) <= MAX_WORDS:
@@ -149,6 +166,19 @@ def _validate_rng_seed(rng_seed) -> int:
     return int(rng_seed)
 
 
+@dataclass
+class _Start:
+    """What the network reads before it writes, and what the result reports of it."""
+
+    mode: str
+    seed_words: list[str]
+    context: list[int]  # title models: <title> title <abstract>, or <abstract>; [] otherwise
+    unknown: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    actual: list[str] | None = None
+    title_words: list[str] | None = None
+
+
 class Generator:
     """Generates text from one bundle. Create with ``patentrnn.load(name)``."""
 
@@ -158,8 +188,12 @@ class Generator:
         self.bundle = dataclasses.replace(bundle, weights={})
         self.name = bundle.name
         self.vocabulary = bundle.vocabulary
-        self.sampler = Sampler(len(self.vocabulary), banned=(PAD_ID, UNK_ID))
-        self._test_abstracts: list[list[str]] | None = None
+        self.titles = self.vocabulary.has_titles  # trained with TrainConfig.titles
+        banned = (PAD_ID, UNK_ID, TITLE_ID, ABSTRACT_ID) if self.titles else (PAD_ID, UNK_ID)
+        self.sampler = Sampler(len(self.vocabulary), banned=banned + ((END_ID,) if self.titles else ()))
+        # words=None: the title model may draw <end> (its own buffers, made on first use)
+        self._ending_sampler = (lambda: Sampler(len(self.vocabulary), banned=banned)) if self.titles else None
+        self._test_abstracts: list[tuple[list[str], list[str]]] | None = None
 
     # --- seeds ----------------------------------------------------------------------
 
@@ -182,8 +216,30 @@ class Generator:
             raise ValueError("The model knows none of the seed's words: try a sentence about the model's subject.")
         return words, list(dict.fromkeys(unknown)), notes
 
+    def prepare_title(self, title: str) -> tuple[list[str], list[int]]:
+        """Title text to ``(its words, the ids the network reads first: <title> title <abstract>)``;
+        ValueError for a model trained without titles, or an empty or over-long title."""
+        if not self.titles:
+            raise ValueError(
+                f"Model {self.name!r} was not trained with titles: choose a title model "
+                "(trained with titles=True, `patentrnn train --titles`) or leave the title out."
+            )
+        if not isinstance(title, str):
+            raise ValueError("title must be text")
+        if len(title) > MAX_TITLE_CHARACTERS:
+            raise ValueError(f"The title is too long: at most {MAX_TITLE_CHARACTERS} characters.")
+        words = self.vocabulary.read(title)
+        if not words:
+            raise ValueError("Please enter a title: it is empty.")
+        return words, [TITLE_ID, *self.vocabulary.encode_words(words), ABSTRACT_ID]
+
     def test_abstracts(self) -> list[list[str]]:
         """The tokenized test-split abstracts of the model's corpus (loaded once)."""
+        return [abstract for _, abstract in self.test_documents()]
+
+    def test_documents(self) -> list[tuple[list[str], list[str]]]:
+        """``(title words, abstract words)`` of each test-split abstract of the model's corpus
+        (loaded once; titles [] where the corpus has none)."""
         if self._test_abstracts is None:
             card = self.bundle.card
             name = card.get("corpus", {}).get("name")
@@ -191,15 +247,14 @@ class Generator:
                 raise ValueError(f"model {self.name!r} does not name its corpus")
             try:
                 path, options = corpus_module.source_of(card["corpus"])
-                if corpus_module.sha256_of(path) != card["corpus"].get("sha256"):
-                    raise corpus_module.CorpusError(f"{path} is not the file the model was trained on")
                 config = self.bundle.split
                 used = card["corpus"].get("abstracts")  # a run may use the first N abstracts only
+                tokenize = self.vocabulary.tokenize
                 # streamed: a serving kernel keeps only the test part in memory
                 self._test_abstracts = [
-                    self.vocabulary.tokenize(text)
-                    for text in itertools.islice(corpus_module.iter_abstracts(path, options), used)
-                    if corpus_module.part_of(text, config) == "test"
+                    (tokenize(corpus_module.clean(record.patent_title)), tokenize(record.abstract))
+                    for record in itertools.islice(corpus_module.iter_records(path, options), used)
+                    if corpus_module.part_of(record.abstract, config) == "test"
                 ]
             except corpus_module.CorpusError as error:
                 raise corpus_module.CorpusError(f"Random start needs the {name!r} corpus: {error}") from error
@@ -221,20 +276,24 @@ class Generator:
     def generate(
         self,
         seed: str | None = None,
-        words: int = 50,
+        words: int | None = None,
         diversity: float = 0.8,
         top_k: int | None = None,
         top_p: float | None = None,
         rng_seed: int | None = None,
         originality: bool = True,
         max_copy: int | None = None,
+        title: str | None = None,
     ) -> Generation:
         """Generate ``words`` words after ``seed``, or after a random real abstract's
-        first words when ``seed`` is None.
+        first words when ``seed`` and ``title`` are None.
 
         Args:
-            seed: text to continue; None for a random start.
-            words: how many words to write, 1 to ``MAX_WORDS``.
+            seed: text to continue; None for a random start (or, with ``title``, an abstract
+                written from its start).
+            words: how many words to write, 1 to ``MAX_WORDS``. None: a title model writes
+                until it ends the abstract (``<end>``; at most ``UNTIL_END_LIMIT`` words, with a
+                note when it is cut there); a model without titles writes ``DEFAULT_WORDS``.
             diversity: 0 (most likely word) to 5; the reference's default 0.8.
             top_k: optional; sample among the k most likely words.
             top_p: optional; sample among the most likely words that make up p.
@@ -245,6 +304,8 @@ class Generator:
                 (seed words that run into it included) appears word for word in a training
                 abstract; a run wholly inside the seed is the user's. ``result.copy_guard``
                 says how many draws it steered.
+            title: the invention's title, read first (title models only: a ValueError names
+                the option otherwise); ``seed`` then begins the abstract.
         """
         started = time.perf_counter()
         words = _validate_words(words)
@@ -254,69 +315,34 @@ class Generator:
         # Python's Mersenne Twister, not numpy.random: the same sequence for a seed on
         # any platform, and a serving kernel saves the 2.7 MiB that numpy.random costs.
         rng = random.Random(rng_seed)
-
-        actual = None
-        if seed is None:
-            mode, notes, unknown = "random", [], []
-            seed_words, actual = self._random_window(words, rng)
-        else:
-            mode = "seed"
-            seed_words, unknown, notes = self.prepare_seed(seed)
-
-        vocabulary, sampler = self.vocabulary, self.sampler
-        seed_ids = vocabulary.encode_words(seed_words)
-        guard = self._copy_guard(max_copy, seed_ids, notes)
+        until_end = words is None and self.titles
+        limit = words or (UNTIL_END_LIMIT if until_end else DEFAULT_WORDS)
+        start = self._start(seed, title, limit, until_end, rng)
+        seed_ids = self.vocabulary.encode_words(start.seed_words)
+        guard = self._copy_guard(max_copy, seed_ids, start.notes)
         read_started = time.perf_counter()
-        cursor = Cursor(self.runtime, seed_ids)
+        cursor = Cursor(self.runtime, start.context + seed_ids)
         generate_started = time.perf_counter()
-        # The network writes the next word's logits, (logits - shift) / temperature,
-        # straight into one of the sampler's rows; the sampler draws the word from it
-        # and describes (probability, alternatives) a batch of rows at a time. The
-        # shift, the largest logit after the seed, keeps exp in range without a pass
-        # over the vocabulary a word.
-        temperature = sampler.temperature(sampling)
-        rows, batch = sampler.rows, sampler.BATCH
-        first = cursor.logits(temperature, 0.0, out=rows[0])
-        peak = float(first[: len(vocabulary)].max())
-        first -= peak
-        shift = peak * temperature
-        logits, draw, feed, describe = cursor.logits, sampler.draw, cursor.feed, sampler.describe
-        chosen, probabilities, alternative_ids, alternative_probabilities, ranks = [], [], [], [], []
-        for position in range(words):
-            row = position % batch
-            if position:
-                logits(temperature, shift, out=rows[row])
-            if guard is None:
-                chosen.append(draw(row, sampling, rng))
-            else:
-                chosen.append(draw(row, sampling, rng, guard.blocked(rows[row][: len(vocabulary)], temperature)))
-                guard.history.append(chosen[-1])
-            if row == batch - 1 or position == words - 1:
-                ranks += rank_of(rows[: row + 1], chosen[-row - 1 :]).tolist()  # draw keeps the order
-                described = describe(row + 1, chosen[-row - 1 :], sampling)
-                probabilities += described[0]
-                alternative_ids += described[1]
-                alternative_probabilities += described[2]
-            if position + 1 < words:
-                feed(chosen[-1])
+        sampler = self._ending_sampler_instance() if until_end else self.sampler
+        generated, ended = self._write(cursor, sampler, sampling, limit, rng, guard)
         finished = time.perf_counter()
-        names = vocabulary.words
-        generated = [
-            GeneratedWord(names[word], probability, [(names[i], p) for i, p in zip(ids, offered)], rank)
-            for word, probability, ids, offered, rank in zip(
-                chosen, probabilities, alternative_ids, alternative_probabilities, ranks
-            )
-        ]
+        if until_end and not ended:
+            start.notes.append(CUT_NOTE)
+        settings = {"words": None if until_end else limit, **asdict(sampling), "rng_seed": rng_seed, "max_copy": max_copy}
+        if title is not None:
+            settings["title"] = title
         result = Generation(
             model=self.name,
-            mode=mode,
-            seed_words=seed_words,
+            mode=start.mode,
+            seed_words=start.seed_words,
             generated=generated,
-            actual_words=actual,
-            unknown_words=unknown,
-            notes=notes,
-            settings={"words": words, **asdict(sampling), "rng_seed": rng_seed, "max_copy": max_copy},
+            actual_words=start.actual,
+            unknown_words=start.unknown,
+            notes=start.notes,
+            settings=settings,
             copy_guard=guard.summary() if guard else None,
+            title_words=start.title_words,
+            ended=ended,
             timings={
                 "read_seed_ms": round((generate_started - read_started) * 1000, 3),
                 "generate_ms": round((finished - generate_started) * 1000, 3),
@@ -333,6 +359,76 @@ class Generator:
             result.timings["originality_ms"] = round((time.perf_counter() - checked) * 1000, 3)
         return result
 
+    def _ending_sampler_instance(self) -> Sampler:
+        if not isinstance(self._ending_sampler, Sampler):
+            self._ending_sampler = self._ending_sampler()
+        return self._ending_sampler
+
+    def _start(self, seed: str | None, title: str | None, limit: int, until_end: bool, rng) -> _Start:
+        """The mode, the words the network reads and what is reported of them."""
+        context = [ABSTRACT_ID] if self.titles else []
+        if title is not None:
+            title_words, context = self.prepare_title(title)
+            unknown = [word for word in title_words if word not in self.vocabulary.index]
+            start = _Start("title", [], context, list(dict.fromkeys(unknown)), title_words=title_words)
+            if seed is not None and (not isinstance(seed, str) or seed.strip()):
+                start.seed_words, seed_unknown, start.notes = self.prepare_seed(seed)
+                start.unknown = list(dict.fromkeys(start.unknown + seed_unknown))
+            return start
+        if seed is not None:
+            seed_words, unknown, notes = self.prepare_seed(seed)
+            return _Start("seed", seed_words, context, unknown, notes)
+        title_words, seed_words, actual = self._random_window(0 if until_end else limit, rng)
+        if self.titles and title_words:
+            context = [TITLE_ID, *self.vocabulary.encode_words(title_words), ABSTRACT_ID]
+        return _Start("random", seed_words, context, actual=actual, title_words=title_words if self.titles else None)
+
+    def _write(self, cursor: Cursor, sampler: Sampler, sampling: SamplingConfig, limit: int, rng, guard):
+        """Up to ``limit`` words, or until ``<end>`` is drawn: ``(generated words, ended)``."""
+        # The network writes the next word's logits, (logits - shift) / temperature,
+        # straight into one of the sampler's rows; the sampler draws the word from it
+        # and describes (probability, alternatives) a batch of rows at a time. The
+        # shift, the largest logit after the seed, keeps exp in range without a pass
+        # over the vocabulary a word.
+        vocabulary = self.vocabulary
+        temperature = sampler.temperature(sampling)
+        rows, batch = sampler.rows, sampler.BATCH
+        first = cursor.logits(temperature, 0.0, out=rows[0])
+        peak = float(first[: len(vocabulary)].max())
+        first -= peak
+        shift = peak * temperature
+        logits, draw, feed, describe = cursor.logits, sampler.draw, cursor.feed, sampler.describe
+        chosen, probabilities, alternative_ids, alternative_probabilities, ranks = [], [], [], [], []
+        ended = False
+        for position in range(limit):
+            row = position % batch
+            if position:
+                logits(temperature, shift, out=rows[row])
+            if guard is None:
+                chosen.append(draw(row, sampling, rng))
+            else:
+                chosen.append(draw(row, sampling, rng, guard.blocked(rows[row][: len(vocabulary)], temperature)))
+                guard.history.append(chosen[-1])
+            ended = chosen[-1] == END_ID and self.titles
+            if row == batch - 1 or position == limit - 1 or ended:
+                ranks += rank_of(rows[: row + 1], chosen[-row - 1 :]).tolist()  # draw keeps the order
+                described = describe(row + 1, chosen[-row - 1 :], sampling)
+                probabilities += described[0]
+                alternative_ids += described[1]
+                alternative_probabilities += described[2]
+            if ended:
+                break
+            if position + 1 < limit:
+                feed(chosen[-1])
+        names = vocabulary.words
+        generated = [
+            GeneratedWord(names[word], probability, [(names[i], p) for i, p in zip(ids, offered) if i != END_ID], rank)
+            for word, probability, ids, offered, rank in zip(
+                chosen, probabilities, alternative_ids, alternative_probabilities, ranks
+            )
+        ]
+        return (generated[:-1], True) if ended else (generated, False)
+
     def _copy_guard(self, max_copy: int | None, seed_ids: list[int], notes: list[str]) -> CopyGuard | None:
         if max_copy is None:
             return None
@@ -345,22 +441,33 @@ class Generator:
 
     # --- scoring --------------------------------------------------------------------
 
-    def score(self, text: str) -> Score:
+    def score(self, text: str, title: str | None = None) -> Score:
         """How the model sees ``text``: each word's probability, rank (1 = the model's
         first choice) and top-5 alternatives, and the text's log loss (nats a word after
-        the first; unknown words as ``<unk>``) and perplexity. See ``patentrnn.scoring``
-        for the limits (``MAX_SCORE_WORDS``); bad input raises ``ValueError``."""
-        return score_text(self.runtime, self.vocabulary, text, self.name)
+        the first; unknown words as ``<unk>``) and perplexity. With ``title`` (title models
+        only), the title is read first and the text's first word is scored too. See
+        ``patentrnn.scoring`` for the limits (``MAX_SCORE_WORDS``); bad input raises ``ValueError``."""
+        if title is not None:
+            return score_text(self.runtime, self.vocabulary, text, self.name, self.prepare_title(title)[1])
+        return score_text(self.runtime, self.vocabulary, text, self.name, [ABSTRACT_ID] if self.titles else [])
 
-    def _random_window(self, words: int, rng: random.Random) -> tuple[list[str], list[str]]:
-        abstracts = [a for a in self.test_abstracts() if len(a) > RANDOM_WINDOW]
-        if not abstracts:
+    def _random_window(self, words: int, rng: random.Random) -> tuple[list[str], list[str], list[str]]:
+        """``(title words, seed words, the real continuation)`` from a random test abstract. A title
+        model reads the title, then the abstract's first ``RANDOM_WINDOW`` words (half a shorter one)."""
+        if self.titles:
+            documents = [d for d in self.test_documents() if len(d[1]) >= 2]
+            if not documents:
+                raise ValueError("the model's corpus has no test abstract")
+            title, abstract = documents[rng.randrange(len(documents))]
+            end = min(RANDOM_WINDOW, len(abstract) // 2)
+            return title, abstract[:end], abstract[end : end + words] if words else abstract[end:]
+        documents = [d for d in self.test_documents() if len(d[1]) > RANDOM_WINDOW]
+        if not documents:
             raise ValueError(f"no test abstract of the model's corpus is longer than {RANDOM_WINDOW} words")
-        long_enough = [a for a in abstracts if len(a) >= RANDOM_WINDOW + words] or abstracts
-        abstract = long_enough[rng.randrange(len(long_enough))]
+        long_enough = [d for d in documents if len(d[1]) >= RANDOM_WINDOW + words] or documents
+        title, abstract = long_enough[rng.randrange(len(long_enough))]
         start = rng.randrange(max(len(abstract) - RANDOM_WINDOW - words, 0) + 1)
-        end = start + RANDOM_WINDOW
-        return abstract[start:end], abstract[end : end + words]
+        return title, abstract[start : start + RANDOM_WINDOW], abstract[start + RANDOM_WINDOW :][:words]
 
 
 _loaded: dict[tuple[str, str], Generator] = {}

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .runtime import Cursor
-from .vocabulary import PAD_ID, UNK_ID, detokenize
+from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID, detokenize
 
 MAX_SCORE_CHARACTERS = 50_000  # longer text is refused before it is cleaned or tokenized
 MAX_SCORE_WORDS = 2_000  # ~0.2 s a thousand words for the default model; longer text is refused
@@ -114,15 +114,18 @@ def ranks(rows: np.ndarray, chosen, out: np.ndarray | None = None) -> np.ndarray
     return np.count_nonzero(np.greater(rows, picked[:, None], out=out), axis=1) + 1
 
 
-def score_words(runtime, vocabulary, words: Sequence[str], start: int = 1) -> tuple[list[ScoredWord], float]:
+def score_words(
+    runtime, vocabulary, words: Sequence[str], start: int = 1, context: Sequence[int] = ()
+) -> tuple[list[ScoredWord], float]:
     """Score ``words[start:]``, each given every word before it (those before
-    ``start`` are only read). Returns the scored words and their summed negative
-    log-likelihood in nats."""
-    if not 1 <= start < len(words):
+    ``start`` are only read), after the ids ``context`` (a title model's tags and title).
+    Returns the scored words and their summed negative log-likelihood in nats."""
+    if not (0 if context else 1) <= start < len(words):
         raise ValueError("start must leave at least one word to read")
     ids = vocabulary.encode_words(words)
     vocab, names = len(vocabulary), vocabulary.words
-    cursor = Cursor(runtime, ids[:start])  # (one joint product a word, as generation reads)
+    banned = [PAD_ID, UNK_ID, *((TITLE_ID, ABSTRACT_ID, END_ID) if vocabulary.has_titles else ())]
+    cursor = Cursor(runtime, [*context, *ids[:start]])  # (one joint product a word, as generation reads)
     scored, total = [], 0.0
     # three buffers for all chunks: a serving kernel's heap keeps what it once held (fresh
     # temporaries each chunk left +6 MiB of PSS after an analysis, measured; these, +2)
@@ -145,7 +148,7 @@ def score_words(runtime, vocabulary, words: Sequence[str], start: int = 1) -> tu
         totals = exp.sum(axis=1, dtype=np.float64)
         log_likelihood = (target_logits - peaks).astype(np.float64) - np.log(totals)
         # the top 5 by repeated argmax: 0.3 ms for 32 rows, np.argpartition 5 ms (measured)
-        block[:, [PAD_ID, UNK_ID]] = -np.inf  # never offered as alternatives
+        block[:, banned] = -np.inf  # never offered as alternatives
         top, top_p = [], []
         for _ in range(ALTERNATIVES):
             best = block.argmax(axis=1)
@@ -166,9 +169,11 @@ def score_words(runtime, vocabulary, words: Sequence[str], start: int = 1) -> tu
     return scored, total
 
 
-def score_text(runtime, vocabulary, text: str, model: str = "") -> Score:
-    """The ``Score`` of ``text`` (see ``Generator.score``)."""
+def score_text(runtime, vocabulary, text: str, model: str = "", context: Sequence[int] = ()) -> Score:
+    """The ``Score`` of ``text`` (see ``Generator.score``); after a title (``context`` beyond a
+    lone ``<abstract>``), the first word is scored too."""
     words = text_words(text, vocabulary)
-    scored, total = score_words(runtime, vocabulary, words)
+    start = 0 if len(context) > 1 else 1
+    scored, total = score_words(runtime, vocabulary, words, start, context)
     unknown = list(dict.fromkeys(word for word in words if word not in vocabulary.index))
-    return Score(model, [ScoredWord(words[0], None, None)] + scored, unknown, total / len(scored))
+    return Score(model, [ScoredWord(words[0], None, None)][:start] + scored, unknown, total / len(scored))

@@ -12,6 +12,16 @@ Two ways to turn abstracts into examples:
 * ``windows``: the reference's scheme, every 50-word window predicts the one word
   after it.
 
+With ``titles`` (abstracts mode), each example reads its patent's title first, as
+PatentTransformer-2 does::
+
+      <title> title words <abstract> abstract words <end>
+
+and only the abstract's words and ``<end>`` are targets (loss weight 1; the title's
+positions weigh 0): the title is context, and the model learns to end an abstract.
+A share ``title_dropout`` of the training examples go without their title
+(``<abstract>`` first), so that the model also writes from no title at all.
+
 The vocabulary keeps every word of the training split. Words seen once in training
 are, with probability ``unk_singleton_rate``, shown to the network as the unknown
 word while it trains, so that it learns how often an unseen word comes next; the
@@ -37,7 +47,7 @@ from . import corpus as corpus_module
 from .corpus import SplitConfig
 from .documents import ReadOptions
 from .model import ModelConfig
-from .vocabulary import PAD_ID, UNK_ID, Vocabulary
+from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID, Vocabulary
 
 
 @dataclass
@@ -68,6 +78,8 @@ class TrainConfig:
     # epochs of the neural-network corpus at batch 8).
     weight_averaging: bool = False
     ema_momentum: float = 0.999
+    titles: bool = False  # read each abstract's title first (see the module docstring)
+    title_dropout: float = 0.2  # with titles: share of training examples shown without theirs
     verbose: int = 1  # Keras progress bar: 0 silent, 1 bar, 2 a line per epoch
 
 
@@ -97,22 +109,42 @@ def hide_singletons(sequences: list[np.ndarray], vocabulary: Vocabulary, rate: f
     return hidden
 
 
-def abstract_batches(sequences: list[np.ndarray], batch_size: int) -> list[tuple]:
+def titled_sequence(vocabulary: Vocabulary, abstract: str, title: str | None) -> tuple[np.ndarray, int]:
+    """``(ids, first target)`` of one title-model example: ``<title> title <abstract> abstract <end>``,
+    or ``<abstract> abstract <end>`` when ``title`` is None; the first target is the abstract's
+    first word (earlier positions are context)."""
+    context = [ABSTRACT_ID] if title is None else [TITLE_ID, *vocabulary.encode(title), ABSTRACT_ID]
+    ids = np.asarray([*context, *vocabulary.encode(abstract), END_ID], dtype=np.int32)
+    return ids, len(context)
+
+
+def encode_titled(
+    vocabulary: Vocabulary, abstracts: list[str], titles: list[str | None]
+) -> tuple[list[np.ndarray], list[int]]:
+    """Title-model examples (``titled_sequence``) and their first targets; a None title: without it."""
+    pairs = [titled_sequence(vocabulary, text, title) for text, title in zip(abstracts, titles)]
+    return [ids for ids, _ in pairs], [start for _, start in pairs]
+
+
+def abstract_batches(sequences: list[np.ndarray], batch_size: int, starts: list[int] | None = None) -> list[tuple]:
     """Batches of (inputs, targets, weights), right-padded; sequences of similar
     length share a batch so little time is spent on padding. Padding sits after
-    the words, so a left-to-right LSTM needs no mask: only the loss weights it out."""
+    the words, so a left-to-right LSTM needs no mask: only the loss weights it out.
+    ``starts[i]``: the position in sequence i of its first target (1 when None: every word
+    after the first); earlier positions are context and weigh 0."""
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
     batches = []
     for start in range(0, len(order), batch_size):
-        chosen = [sequences[i] for i in order[start : start + batch_size]]
-        width = max(len(ids) for ids in chosen) - 1
+        chosen = order[start : start + batch_size]
+        width = max(len(sequences[i]) for i in chosen) - 1
         inputs = np.full((len(chosen), width), PAD_ID, dtype=np.int32)
         targets = np.full((len(chosen), width), PAD_ID, dtype=np.int32)
         weights = np.zeros((len(chosen), width), dtype=np.float32)
-        for row, ids in enumerate(chosen):
+        for row, i in enumerate(chosen):
+            ids = sequences[i]
             inputs[row, : len(ids) - 1] = ids[:-1]
             targets[row, : len(ids) - 1] = ids[1:]
-            weights[row, : len(ids) - 1] = 1.0
+            weights[row, (starts[i] if starts else 1) - 1 : len(ids) - 1] = 1.0
         # Keras averages a batch's loss over all its cells: scale so that the
         # average is over real words only.
         weights *= weights.size / weights.sum()
@@ -193,14 +225,23 @@ def finish_metrics(total: dict) -> dict:
     }
 
 
-def evaluate_model(model, vocabulary: Vocabulary, abstracts: list[str], batch_size: int = 8) -> dict:
+def evaluate_model(
+    model, vocabulary: Vocabulary, abstracts: list[str], batch_size: int = 8, titles: list[str | None] | None = None
+) -> dict:
     """Score a Keras model on whole abstracts: every word after the first is a
-    target, unknown words included (as ``<unk>``)."""
-    sequences = encode_abstracts(vocabulary, abstracts)
+    target, unknown words included (as ``<unk>``). A title model reads ``titles[i]`` first
+    (None: no title, ``<abstract>`` first) and is scored on the same targets: its first
+    word and ``<end>`` are left out, so that the figure compares with a model without titles."""
+    if titles is None:
+        sequences, starts = encode_abstracts(vocabulary, abstracts), None
+    else:
+        sequences, starts = encode_titled(vocabulary, abstracts, titles)
+        sequences = [ids[:-1] for ids in sequences]  # (not <end>)
+        starts = [start + 1 for start in starts]  # (not the first word)
     if not sequences:
         raise ValueError("no abstract with at least two words to evaluate on")
     total = {"nll": 0.0, "top1": 0, "top5": 0, "count": 0, "unk": 0}
-    for inputs, targets, weights in abstract_batches(sequences, batch_size):
+    for inputs, targets, weights in abstract_batches(sequences, batch_size, starts):
         logits = np.asarray(model(inputs, training=False))
         real = weights > 0
         part = score_logits(logits[real], targets[real])
@@ -277,27 +318,21 @@ def train(
 
     data = corpus_module.load_corpus(config.corpus, options=config.read)
     abstracts = data.abstracts[: config.max_abstracts] if config.max_abstracts else data.abstracts
-    parts = corpus_module.split_abstracts(abstracts, config.split)
+    titles = data.titles[: len(abstracts)] if config.titles else None
+    if titles is not None and not any(titles):
+        raise ValueError("titles: the corpus has no title column (give one with --title-column)")
+    parts = corpus_module.split_abstracts(abstracts, config.split, titles)
     if not parts.train or not parts.validation or not parts.test:
         raise ValueError(
             f"the corpus is too small for a train / validation / test split: {len(abstracts)} documents gave "
             f"{len(parts.train)} / {len(parts.validation)} / {len(parts.test)}; give more documents "
             "(a few dozen at least)"
         )
-    vocabulary = Vocabulary.build(parts.train, min_count=config.min_count)
-    model_config: ModelConfig = preset(config.preset, vocab_size=len(vocabulary), **config.model_overrides)
-
-    train_sequences = hide_singletons(
-        encode_abstracts(vocabulary, parts.train), vocabulary, config.unk_singleton_rate, rng
+    vocabulary = Vocabulary.build(
+        parts.train + parts.titles.get("train", []), min_count=config.min_count, titles=config.titles
     )
-    validation_sequences = encode_abstracts(vocabulary, parts.validation)
-    if config.mode == "abstracts":
-        train_batches = abstract_batches(train_sequences, config.batch_size)
-        validation_batches = abstract_batches(validation_sequences, config.batch_size)
-    else:
-        train_batches = window_batches(train_sequences, config.window, config.batch_size, rng)
-        validation_batches = window_batches(validation_sequences, config.window, 256, rng)
-
+    model_config: ModelConfig = preset(config.preset, vocab_size=len(vocabulary), **config.model_overrides)
+    train_batches, validation_batches = _examples(config, vocabulary, parts, rng)
     model = build_model(model_config, last_only=config.mode == "windows")
     optimizer = keras.optimizers.Adam(
         config.learning_rate,
@@ -341,8 +376,8 @@ def train(
     # Score a whole-sequence model with the trained weights, as generation runs it.
     scorer = build_model(model_config)
     scorer.set_weights(model.get_weights())
-    validation_metrics = evaluate_model(scorer, vocabulary, parts.validation)
-    test_metrics = evaluate_model(scorer, vocabulary, parts.test)
+    validation_metrics = evaluate_model(scorer, vocabulary, parts.validation, titles=parts.titles.get("validation"))
+    test_metrics = evaluate_model(scorer, vocabulary, parts.test, titles=parts.titles.get("test"))
     float16_agreement = half_precision_agreement(scorer, model_config, vocabulary, parts.validation)
 
     card = {
@@ -367,6 +402,32 @@ def train(
     path = bundle.save_bundle(name, model_config, vocabulary, named_weights(scorer), card, models_dir)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return path
+
+
+def _examples(config: TrainConfig, vocabulary: Vocabulary, parts: corpus_module.Split, rng) -> tuple[list, list]:
+    """Training and validation batches for ``config.mode`` (and ``config.titles``)."""
+    if config.titles:
+        if config.mode != "abstracts":
+            raise ValueError("titles needs mode 'abstracts'")
+        if not 0 <= config.title_dropout < 1:
+            raise ValueError("title_dropout must be in [0, 1)")
+        shown = [None if rng.random() < config.title_dropout else t for t in parts.titles["train"]]
+        train_sequences, train_starts = encode_titled(vocabulary, parts.train, shown)
+        validation_sequences, validation_starts = encode_titled(vocabulary, parts.validation, parts.titles["validation"])
+    else:
+        train_sequences = encode_abstracts(vocabulary, parts.train)
+        validation_sequences = encode_abstracts(vocabulary, parts.validation)
+        train_starts = validation_starts = None
+    train_sequences = hide_singletons(train_sequences, vocabulary, config.unk_singleton_rate, rng)
+    if config.mode == "abstracts":
+        return (
+            abstract_batches(train_sequences, config.batch_size, train_starts),
+            abstract_batches(validation_sequences, config.batch_size, validation_starts),
+        )
+    return (
+        window_batches(train_sequences, config.window, config.batch_size, rng),
+        window_batches(validation_sequences, config.window, 256, rng),
+    )
 
 
 def read_history(path: Path) -> dict:

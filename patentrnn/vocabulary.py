@@ -20,6 +20,11 @@ from .corpus import clean, strip_controls
 REFERENCE_FILTERS = '!"%;[\\]^_`{|}~\t\n'
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
+# A title model's structure tags (TrainConfig.titles): ``<title> title words <abstract> abstract words <end>``.
+# They follow <pad> and <unk>; typed text never produces them (``encode_words`` reads them as <unk>).
+TITLE, ABSTRACT, END = "<title>", "<abstract>", "<end>"
+TITLE_ID, ABSTRACT_ID, END_ID = 2, 3, 4
+MARKERS = (TITLE, ABSTRACT, END)
 _ATTACHED_PUNCT = re.compile(r"\s+([.,;?])")
 
 
@@ -62,15 +67,23 @@ class Vocabulary:
             raise ValueError("a vocabulary starts with the padding and unknown-word entries")
         self.index = {word: position for position, word in enumerate(self.words)}
 
+    @property
+    def has_titles(self) -> bool:
+        """Whether this is a title model's vocabulary (it holds the structure tags)."""
+        return self.words[2:5] == list(MARKERS)
+
     @classmethod
-    def build(cls, texts: Iterable[str], min_count: int = 1, filters: str = REFERENCE_FILTERS) -> Vocabulary:
+    def build(
+        cls, texts: Iterable[str], min_count: int = 1, filters: str = REFERENCE_FILTERS, titles: bool = False
+    ) -> Vocabulary:
         """Every word seen at least ``min_count`` times, most frequent first
-        (ties keep first appearance, as Keras's tokenizer did)."""
+        (ties keep first appearance, as Keras's tokenizer did); ``titles`` adds the structure tags."""
         counts: Counter[str] = Counter()
         for text in texts:
             counts.update(tokenize(text, filters))
-        kept = [word for word, count in counts.most_common() if count >= min_count and word not in (PAD, UNK)]
-        vocabulary = cls([PAD, UNK, *kept], filters)
+        special = [PAD, UNK, *MARKERS] if titles else [PAD, UNK]
+        kept = [word for word, count in counts.most_common() if count >= min_count and word not in special]
+        vocabulary = cls([*special, *kept], filters)
         vocabulary.counts = {word: counts[word] for word in kept}
         return vocabulary
 
@@ -85,7 +98,7 @@ class Vocabulary:
         return read_words(text, self.filters)
 
     def encode_words(self, words: Sequence[str]) -> list[int]:
-        return [self.index.get(word, UNK_ID) for word in words]
+        return [UNK_ID if word in MARKERS else self.index.get(word, UNK_ID) for word in words]
 
     def encode(self, text: str) -> list[int]:
         """Text to ids; unknown words become ``UNK_ID``."""

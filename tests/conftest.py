@@ -44,7 +44,32 @@ def tiny_models(tmp_path_factory, data_dir) -> Path:
     train(TrainConfig(**common, **windows, split=SplitConfig(0.2, 0.2)), "tiny-windows", directory)
     tied = {**common, "preset": "tiny-tied", "weight_averaging": True, "ema_momentum": 0.9}
     train(TrainConfig(**tied, split=SplitConfig(0.2, 0.2)), "tiny-tied", directory)
+    titled = dict(corpus=str(titled_corpus(directory.parent / "titled.csv")), preset="tiny-tied", titles=True)
+    train(TrainConfig(**titled, epochs=25, patience=25, verbose=0, split=SplitConfig(0.2, 0.2)), "tiny-title", directory)
     return directory
+
+
+def titled_corpus(path: Path, count: int = 120) -> Path:
+    """A made-up corpus of short titled abstracts, each three sentences, so that a tiny title model
+    learns in seconds where an abstract ends (``tiny-title``)."""
+    import csv
+    import random
+
+    rng = random.Random(0)
+    things = ["sensor", "valve", "motor", "filter", "lens", "battery", "pump", "switch", "antenna", "brake"]
+    uses = ["cooling", "sorting", "cleaning", "lifting", "heating", "measuring", "printing", "mixing"]
+    parts = ["housing", "shaft", "spring", "circuit", "frame", "plate", "cable", "gear"]
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["patent_number", "patent_title", "patent_abstract"])
+        for number in range(count):
+            thing, use, first, second = rng.choice(things), rng.choice(uses), *rng.sample(parts, 2)
+            abstract = (
+                f"A {thing} for {use} is disclosed. The {thing} has a {first} and a {second}. "
+                f"The {first} holds the {second} while {use}."
+            )
+            writer.writerow([str(number), f"{thing.capitalize()} for {use}", abstract])
+    return path
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 from patentrnn.bundle import DEFAULT_MODEL, keras_model, list_names, load_bundle, models_dir
 from patentrnn.corpus import load_corpus, split_abstracts
 from patentrnn.runtime import Cursor, Runtime
+from patentrnn.training import titled_sequence
 
 
 def softmax(logits):
@@ -20,9 +21,14 @@ def softmax(logits):
 
 
 def real_seeds(bundle, count=3, length=60):
-    abstracts = split_abstracts(load_corpus(bundle.card["corpus"]["name"]).abstracts).test
-    # (the baseball export has abstracts that read just "NULL": skip one-word ones)
-    encoded = [bundle.vocabulary.encode(text)[:length] for text in abstracts]
+    """Test abstracts' first ids; a title model's read their real title first (titled_sequence)."""
+    corpus = load_corpus(bundle.card["corpus"]["name"])
+    parts = split_abstracts(corpus.abstracts, titles=corpus.titles)
+    if bundle.vocabulary.has_titles:
+        encoded = [titled_sequence(bundle.vocabulary, text, title)[0][:length].tolist()
+                   for text, title in zip(parts.test, parts.titles["test"])]  # fmt: skip
+    else:
+        encoded = [bundle.vocabulary.encode(text)[:length] for text in parts.test]
     return [ids for ids in encoded if len(ids) >= 10][:count]
 
 
