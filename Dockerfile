@@ -36,7 +36,7 @@ USER 10001
 ARG PATENTRNN_DATA_URL=""
 # The corpora, then every bundle's originality index (built from them), and the page's static files
 # compressed (brotli 11, gzip 9), so that neither the server's start nor a visitor waits on them.
-RUN python -c "from patentrnn.serving import build_originality_indexes as indexes, fetch_corpora, precompress_static; \
+RUN python -c "from patentrnn.serve import build_originality_indexes as indexes, fetch_corpora, precompress_static; \
 print('corpora in', fetch_corpora()); print(*indexes(), sep='\n'); print(precompress_static())"
 
 EXPOSE 8866

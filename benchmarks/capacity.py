@@ -52,7 +52,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError  # noqa: E402
 from voila_server import kernel_pids, pss_mib, rss_mib, voila_app  # noqa: E402
 from widget_client import Busy, Visitor  # noqa: E402
 
-from patentrnn.serving import SESSIONS_PATH, ServeConfig  # noqa: E402
+from patentrnn.serve import SESSIONS_PATH, ServeConfig  # noqa: E402
 
 QUERY = "?words=100&seed=A+neural+network"
 WORDS = 100

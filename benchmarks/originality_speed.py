@@ -58,7 +58,7 @@ class NaiveScan:
     """The baseline: no suffix array, no postings; numpy over the raw word ids."""
 
     def __init__(self, index):
-        from patentrnn import originality
+        from patentrnn.originality import arrays
 
         a = index.arrays
         self.stream = a["stream"].astype(np.int64)
@@ -68,7 +68,7 @@ class NaiveScan:
         keep = self.terms >= 0
         self.length = np.bincount(self.document_of_token[keep], minlength=len(lengths)).astype(np.float64)
         self.term_of_word = a["term_of_word"]
-        self.k1, self.b = originality.BM25_K1, originality.BM25_B
+        self.k1, self.b = arrays.BM25_K1, arrays.BM25_B
 
     def longest_copy(self, ids: np.ndarray, seed_words: int = 0) -> int:
         best, n, stream = 0, len(ids), self.stream
@@ -137,7 +137,7 @@ def speed(args) -> dict:
         built = originality.build_index(bundle.card, generator.vocabulary, bundle.split, Path(cache))
         build_s = time.perf_counter() - started
         size_mib = built.stat().st_size / 2**20
-    index = originality.index_for(generator)
+    index = originality.index_for(generator.bundle)
     naive = NaiveScan(index)
     report = {"model": generator.name, "index_build_s": round(build_s, 2), "index_mib": round(size_mib, 2)}
     for kind, items in texts(generator, index, args.texts).items():
@@ -171,12 +171,12 @@ def memory(model: str | None) -> dict:
     """Run in a fresh process (``--memory``). The same 51 generations twice: first with the
     check switched off (the control: generation's own growth, e.g. embedding rows touched),
     then with it on, so the second pass's growth is the check's. Both modes are warmed first."""
-    import patentrnn.app  # noqa: F401  (what a serving kernel imports)
+    import patentrnn.web  # noqa: F401  (what a serving kernel imports)
     from patentrnn import generation, originality
 
     generator = generation.load(model)
     switched_on = originality.for_generation
-    originality.for_generation = lambda generator, result: (None, None)
+    originality.for_generation = lambda bundle, result: (None, None)
 
     def generations():
         for rng_seed in range(51):
@@ -194,7 +194,7 @@ def memory(model: str | None) -> dict:
     first_ms = (time.perf_counter() - started) * 1000
     generations()
     after = memory_mib()
-    index_mapping = mapping_mib(originality.index_for(generator).path.name)
+    index_mapping = mapping_mib(originality.index_for(generator.bundle).path.name)
     return {
         "control_pss_growth_mib": round(before["pss"] - start["pss"], 1),
         "pss_before_mib": round(before["pss"], 1),

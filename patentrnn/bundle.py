@@ -28,10 +28,9 @@ import numpy as np
 
 from .corpus import SplitConfig
 from .model import ModelConfig
+from .settings import models_dir
 from .vocabulary import Vocabulary
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-MODELS_ENV = "PATENTRNN_MODELS"
 log = logging.getLogger(__name__)
 DEFAULT_MODEL = "neural-network-lstm"
 FORMAT_VERSION = 2  # 2: tied embeddings (a model without logits/kernel); 1 still loads
@@ -41,11 +40,6 @@ FILES = ("config.json", "vocab.json", "weights.npz", "card.json")
 
 class BundleError(ValueError):
     """A bundle is missing, misnamed or corrupt."""
-
-
-def models_dir(override: str | os.PathLike | None = None) -> Path:
-    """``override``, else ``$PATENTRNN_MODELS``, else the repository's ``models/``."""
-    return Path(override or os.environ.get(MODELS_ENV) or PROJECT_ROOT / "models")
 
 
 def check_name(name: str) -> str:
@@ -235,10 +229,28 @@ def list_bundles(directory: str | os.PathLike | None = None) -> list[dict]:
                 "validation": card.get("metrics", {}).get("validation", {}),
                 "training_minutes": round(card.get("training", {}).get("seconds", 0) / 60, 1),
                 "memorisation": card.get("memorisation", {}),  # patentrnn memorisation --write
+                "titles": card.get("training", {}).get("titles", False),
+                "title_figures": card.get("title_figures", {}),  # patentrnn title-figures --write
             }
         )
     rows.sort(key=lambda row: (not row["default"], row["name"]))
     return rows
+
+
+def write_card_figures(bundle_path: str | os.PathLike, key: str, figures: dict, measured_card: dict | None = None):
+    """Put ``figures`` into the bundle's card.json under ``key`` (the weights are not touched):
+    what ``patentrnn memorisation --write`` and ``patentrnn title-figures --write`` measured. With
+    ``measured_card`` (the card of the model measured), refuses when the bundle on disk has been
+    replaced since, e.g. retrained."""
+    card_path = Path(bundle_path) / "card.json"
+    card = json.loads(card_path.read_text())
+    if measured_card is not None and {**card, key: None} != {**measured_card, key: None}:
+        raise ValueError(f"{bundle_path} changed while it was measured (retrained?): run the measurement again")
+    card[key] = figures
+    handle, staging = tempfile.mkstemp(prefix=".card.", suffix=".json", dir=card_path.parent)
+    with os.fdopen(handle, "w") as out:
+        out.write(json.dumps(card, indent=2) + "\n")
+    os.replace(staging, card_path)
 
 
 def keras_model(bundle: Bundle):

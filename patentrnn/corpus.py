@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import settings
 from .documents import DocumentsError, ReadOptions, iter_documents
+from .settings import DATA_ENV, DATA_URL_ENV, setting
 
-DATA_ENV = "PATENTRNN_DATA"
-DATA_URL_ENV = "PATENTRNN_DATA_URL"  # overrides ORIGIN, e.g. a mirror (the files' sha256 must still match)
 ORIGIN = "https://raw.githubusercontent.com/WillKoehrsen/recurrent-neural-networks/master/data/"
 
 
@@ -38,7 +38,7 @@ class CorpusSource:
 
     @property
     def url(self) -> str:
-        base = os.environ.get(DATA_URL_ENV, "").strip() or ORIGIN
+        base = setting(DATA_URL_ENV) or ORIGIN  # a mirror (the files' sha256 must still match)
         return base.rstrip("/") + "/" + self.filename
 
 
@@ -85,7 +85,8 @@ MIN_WORDS = 2  # a shorter document is skipped (and counted)
 
 # --- cleaning, as the reference did it -------------------------------------------
 
-_SPACE_BEFORE_PUNCT = re.compile(r"(?<=[^\s0-9])(?=[.,;?])")
+PUNCTUATION = ".,;?"  # cleaning spaces these out: tokens of their own, written against the word before
+_SPACE_BEFORE_PUNCT = re.compile(rf"(?<=[^\s0-9])(?=[{re.escape(PUNCTUATION)}])")
 _FIGURE_REFERENCE = re.compile(r"\((\d+)\)")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -155,7 +156,7 @@ def locate(name_or_path: str | os.PathLike, data_dir: str | os.PathLike | None =
     text = str(name_or_path)
     if text in CORPORA:
         source = CORPORA[text]
-        directory = data_dir or os.environ.get(DATA_ENV)
+        directory = settings.data_dir(data_dir)
         if directory:
             path = Path(directory).expanduser().resolve() / source.filename
             if not path.is_file():
@@ -180,7 +181,9 @@ def source_of(card_corpus: dict) -> tuple[Path, ReadOptions]:
     """The file a bundle's corpus came from (its card's "corpus"), checked against its sha256, and
     how to read it. Raises CorpusError, one line, when it cannot be found or has changed."""
     name = card_corpus.get("name")
-    if name in CORPORA:
+    if name in CORPORA:  # (locate checks the published sha256)
+        if card_corpus.get("sha256") not in (None, CORPORA[name].sha256):
+            raise CorpusError(f"the model was trained on another version of the {name!r} corpus")
         return locate(name)[1], ReadOptions(**card_corpus.get("read", {}))
     if not card_corpus.get("path"):
         raise CorpusError(f"the model's corpus {name!r} is not a named corpus and its card records no path")

@@ -58,6 +58,15 @@ class ReadOptions:
         return {key: value for key, value in asdict(self).items() if value is not None}
 
 
+READ_HELP = {  # the command line's help for each ReadOptions field (patentrnn train / evaluate)
+    "format": "the file's format: csv, tsv, text or jsonl (default: from its name and content)",
+    "text_column": "CSV/TSV column or JSON key of the text (default: patent_abstract, then abstract, then text)",
+    "title_column": "column or key of the title (default: patent_title, then title)",
+    "id_column": "column or key of an id (default: patent_number, then id)",
+    "documents": "plain text: a document a line (lines), or a paragraph (paragraphs); default: detected",
+}
+
+
 @dataclass(frozen=True)
 class Document:
     text: str

@@ -13,12 +13,15 @@ from html import escape
 import ipywidgets as widgets
 
 from .generation import Generator
+from .sampling import DEFAULT_DIVERSITY
 
 
 class GuessTheHuman:
     """A round at a time; ``pick(i)`` answers it, ``new_round()`` starts the next."""
 
-    def __init__(self, generator: Generator, words: int = 30, diversity: float = 0.8, rng_seed: int | None = None):
+    def __init__(
+        self, generator: Generator, words: int = 30, diversity: float = DEFAULT_DIVERSITY, rng_seed: int | None = None
+    ):
         self.generator, self.words, self.diversity = generator, words, diversity
         self.rng = random.Random(rng_seed)
         self.score = self.rounds = 0

@@ -15,168 +15,47 @@ generated one. Never imports TensorFlow.
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import numbers
+import os
 import random
-import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
-import numpy as np
-
-from . import corpus as corpus_module
 from . import originality as originality_module
 from .bundle import DEFAULT_MODEL, Bundle, check_name, load_bundle, models_dir
+from .generated import (
+    CUT_NOTE,
+    DEFAULT_WORDS,
+    MAX_RNG_SEED,
+    MAX_SEED_WORDS,
+    MAX_WORDS,
+    UNTIL_END_LIMIT,
+    GeneratedWord,
+    Generation,
+    _validate_max_copy,
+    _validate_rng_seed,
+    _validate_words,
+)
+from .originality.guard import ALL_BLOCKED, NO_COPY_CHECK, CopyGuard
 from .runtime import Cursor, Runtime
-from .sampling import ROWS, Sampler, SamplingConfig
-from .scoring import Score, score_text
+from .sampling import DEFAULT_DIVERSITY, ROWS, Sampler, SamplingConfig
+from .scoring import Score, score_rows, score_text
 from .scoring import ranks as rank_of  # (generation's own name `ranks` is a list)
-from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID, detokenize
+from .starts import Start, Starts
+from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID
 
-MAX_WORDS = 5000  # words generated per call
-MAX_SEED_WORDS = 500  # the seed's last words that the network reads
-MAX_SEED_CHARACTERS = 20_000  # the seed's tail that is cleaned and tokenized at all
-RANDOM_WINDOW = 50  # random start: words of the real abstract given as the seed
-UNTIL_END_LIMIT = 300  # words=None: a title model writes until it ends the abstract, or this many words
-DEFAULT_WORDS = 50  # words=None, a model without titles
-MAX_TITLE_CHARACTERS = 500
-CUT_NOTE = f"The model had not ended the abstract after {UNTIL_END_LIMIT} words: it was cut there."
-MAX_RNG_SEED = 2**32 - 1
-MAX_COPY_RANGE = (1, 50)  # max_copy: the longest run of training words allowed
-NO_COPY_CHECK = "Words were not steered away from copies: that needs the model's corpus, which is not available here."
-ALL_BLOCKED = "Every word would have copied the training text at one step: the most likely word was taken there."
-
-
-@dataclass(slots=True)
-class GeneratedWord:
-    word: str
-    probability: float  # under the model (diversity 1), whatever the sampling settings
-    alternatives: list[tuple[str, float]]  # the model's 5 most likely words here
-    rank: int = 0  # 1 = the model's first choice (a full sort of its probabilities, <unk> included)
+__all__ = ["MAX_RNG_SEED", "MAX_WORDS", "Generation", "Generator", "load"]
 
 
 @dataclass
-class Generation:
-    """What one call to ``generate`` produced, and how."""
+class _Run:
+    """One call's checked settings."""
 
-    model: str
-    mode: str  # "seed", "random" or "title"
-    seed_words: list[str]  # as the network read them (title mode: the abstract's given beginning, maybe none)
-    generated: list[GeneratedWord]
-    actual_words: list[str] | None  # random mode: the real continuation
-    unknown_words: list[str]  # seed words the model does not know (read as <unk>)
-    notes: list[str]  # e.g. that a long seed was shortened
-    settings: dict  # words, diversity, top_k, top_p, rng_seed (the one actually used)
-    timings: dict = field(default_factory=dict)  # milliseconds
-    # closest real patents and the longest copied span (None without the corpus; see notes)
-    originality: originality_module.Originality | None = None
-    # with max_copy: {"max_copy": N, "steered": draws with a word blocked, "mass_removed": their blocked probability}
-    copy_guard: dict | None = None
-    title_words: list[str] | None = None  # the title the network read first (title models)
-    ended: bool = False  # whether the model ended the abstract itself (<end>)
-
-    @property
-    def title_text(self) -> str | None:
-        return None if self.title_words is None else detokenize(self.title_words)
-
-    @property
-    def generated_words(self) -> list[str]:
-        return [item.word for item in self.generated]
-
-    @property
-    def seed_text(self) -> str:
-        return detokenize(self.seed_words)
-
-    @property
-    def generated_text(self) -> str:
-        return detokenize(self.generated_words)
-
-    @property
-    def actual_text(self) -> str | None:
-        return None if self.actual_words is None else detokenize(self.actual_words)
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data.update(
-            seed_text=self.seed_text,
-            generated_text=self.generated_text,
-            actual_text=self.actual_text,
-            title_text=self.title_text,
-        )
-        return data
-
-
-def _validate_words(words) -> int | None:
-    if words is None:
-        return None
-    if isinstance(words, bool) or not isinstance(words, numbers.Integral):
-        raise ValueError("words must be a whole number")
-    if not 1 <= int(words) <= MAX_WORDS:
-        raise ValueError(f"words must be between 1 and {MAX_WORDS}")
-    return int(words)
-
-
-def _validate_max_copy(max_copy) -> int | None:
-    if max_copy is None:
-        return None
-    low, high = MAX_COPY_RANGE
-    if isinstance(max_copy, bool) or not isinstance(max_copy, numbers.Integral) or not low <= max_copy <= high:
-        raise ValueError(f"max_copy must be None or a whole number from {low} to {high}")
-    return int(max_copy)
-
-
-@dataclass
-class CopyGuard:
-    """``max_copy``: before each draw, the words that would make the output's last ``span`` words
-    (seed words included) a run of ``span + 1`` training words are blocked (the originality
-    index's suffix array, ``Index.continuations``); counts what it did."""
-
-    index: originality_module.Index
-    span: int
-    history: list[int]  # the output's word ids so far, seed first
-    allowed: int  # words the sampler may draw at all
-    steered: int = 0  # draws with at least one word blocked
-    removed: float = 0.0  # their blocked probability (at diversity 1), summed
-    all_blocked: int = 0
-
-    def blocked(self, logits: np.ndarray, temperature: float) -> list[int]:
-        """This step's blocked ids; ``logits`` is the sampler's row, ``(logits - shift) / temperature``."""
-        blocked = self.index.continuations(self.history[-self.span :]) if len(self.history) >= self.span else []
-        if not blocked:
-            return blocked
-        if len(blocked) >= self.allowed:
-            self.all_blocked += 1
-            return []
-        weights = np.exp((logits - logits.max()) * temperature)
-        self.steered += 1
-        self.removed += float(weights[blocked].sum() / weights.sum())
-        return blocked
-
-    def summary(self) -> dict:
-        return {"max_copy": self.span, "steered": self.steered, "mass_removed": round(self.removed, 6)}
-
-
-def _validate_rng_seed(rng_seed) -> int:
-    if rng_seed is None:
-        return secrets.randbelow(MAX_RNG_SEED + 1)
-    if isinstance(rng_seed, bool) or not isinstance(rng_seed, numbers.Integral):
-        raise ValueError("rng_seed must be a whole number")
-    if not 0 <= int(rng_seed) <= MAX_RNG_SEED:
-        raise ValueError(f"rng_seed must be between 0 and {MAX_RNG_SEED}")
-    return int(rng_seed)
-
-
-@dataclass
-class _Start:
-    """What the network reads before it writes, and what the result reports of it."""
-
-    mode: str
-    seed_words: list[str]
-    context: list[int]  # title models: <title> title <abstract>, or <abstract>; [] otherwise
-    unknown: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    actual: list[str] | None = None
-    title_words: list[str] | None = None
+    sampling: SamplingConfig
+    limit: int  # words at most
+    until_end: bool  # a title model may end the abstract
+    rng: random.Random
+    settings: dict  # as the result reports them
+    started: float
 
 
 class Generator:
@@ -193,72 +72,26 @@ class Generator:
         self.sampler = Sampler(len(self.vocabulary), banned=banned + ((END_ID,) if self.titles else ()))
         # words=None: the title model may draw <end> (its own buffers, made on first use)
         self._ending_sampler = (lambda: Sampler(len(self.vocabulary), banned=banned)) if self.titles else None
-        self._test_abstracts: list[tuple[list[str], list[str]]] | None = None
+        self.starts = Starts(self.bundle)
 
     # --- seeds ----------------------------------------------------------------------
 
     def prepare_seed(self, seed: str) -> tuple[list[str], list[str], list[str]]:
         """Seed text to ``(words the network reads, unknown words, notes)``."""
-        if not isinstance(seed, str):
-            raise ValueError("seed must be text")
-        notes = []
-        if len(seed) > MAX_SEED_CHARACTERS:
-            seed = seed[-MAX_SEED_CHARACTERS:]
-            notes.append(f"The seed was long: only its last {MAX_SEED_CHARACTERS:,} characters were read.")
-        words = self.vocabulary.read(seed)
-        if not words:
-            raise ValueError("Please enter a seed: it is empty.")
-        if len(words) > MAX_SEED_WORDS:
-            notes.append(f"The seed has {len(words):,} words: the network reads only the last {MAX_SEED_WORDS}.")
-            words = words[-MAX_SEED_WORDS:]
-        unknown = [word for word in words if word not in self.vocabulary.index]
-        if len(unknown) == len(words):
-            raise ValueError("The model knows none of the seed's words: try a sentence about the model's subject.")
-        return words, list(dict.fromkeys(unknown)), notes
+        return self.starts.seed(seed)
 
     def prepare_title(self, title: str) -> tuple[list[str], list[int]]:
         """Title text to ``(its words, the ids the network reads first: <title> title <abstract>)``;
         ValueError for a model trained without titles, or an empty or over-long title."""
-        if not self.titles:
-            raise ValueError(
-                f"Model {self.name!r} was not trained with titles: choose a title model "
-                "(trained with titles=True, `patentrnn train --titles`) or leave the title out."
-            )
-        if not isinstance(title, str):
-            raise ValueError("title must be text")
-        if len(title) > MAX_TITLE_CHARACTERS:
-            raise ValueError(f"The title is too long: at most {MAX_TITLE_CHARACTERS} characters.")
-        words = self.vocabulary.read(title)
-        if not words:
-            raise ValueError("Please enter a title: it is empty.")
-        return words, [TITLE_ID, *self.vocabulary.encode_words(words), ABSTRACT_ID]
+        return self.starts.title(title)
 
     def test_abstracts(self) -> list[list[str]]:
         """The tokenized test-split abstracts of the model's corpus (loaded once)."""
-        return [abstract for _, abstract in self.test_documents()]
+        return [abstract for _, abstract in self.starts.test_documents()]
 
     def test_documents(self) -> list[tuple[list[str], list[str]]]:
-        """``(title words, abstract words)`` of each test-split abstract of the model's corpus
-        (loaded once; titles [] where the corpus has none)."""
-        if self._test_abstracts is None:
-            card = self.bundle.card
-            name = card.get("corpus", {}).get("name")
-            if not name:
-                raise ValueError(f"model {self.name!r} does not name its corpus")
-            try:
-                path, options = corpus_module.source_of(card["corpus"])
-                config = self.bundle.split
-                used = card["corpus"].get("abstracts")  # a run may use the first N abstracts only
-                tokenize = self.vocabulary.tokenize
-                # streamed: a serving kernel keeps only the test part in memory
-                self._test_abstracts = [
-                    (tokenize(corpus_module.clean(record.patent_title)), tokenize(record.abstract))
-                    for record in itertools.islice(corpus_module.iter_records(path, options), used)
-                    if corpus_module.part_of(record.abstract, config) == "test"
-                ]
-            except corpus_module.CorpusError as error:
-                raise corpus_module.CorpusError(f"Random start needs the {name!r} corpus: {error}") from error
-        return self._test_abstracts
+        """``(title words, abstract words)`` of each test-split abstract of the model's corpus."""
+        return self.starts.test_documents()
 
     # --- originality ----------------------------------------------------------------
 
@@ -269,7 +102,7 @@ class Generator:
         ``patentrnn.originality``. Raises ValueError for empty text or more than
         ``originality.MAX_CHARACTERS`` characters, and ``OriginalityUnavailable`` (a
         ValueError) without the model's corpus."""
-        return originality_module.check_text(self, text, seed_words)
+        return originality_module.check_text(self.bundle, text, seed_words)
 
     # --- generation -----------------------------------------------------------------
 
@@ -277,7 +110,7 @@ class Generator:
         self,
         seed: str | None = None,
         words: int | None = None,
-        diversity: float = 0.8,
+        diversity: float = DEFAULT_DIVERSITY,
         top_k: int | None = None,
         top_p: float | None = None,
         rng_seed: int | None = None,
@@ -307,30 +140,68 @@ class Generator:
             title: the invention's title, read first (title models only: a ValueError names
                 the option otherwise); ``seed`` then begins the abstract.
         """
-        started = time.perf_counter()
+        run = self._run_settings(words, diversity, top_k, top_p, rng_seed, max_copy, title)
+        start = self.starts.start(seed, title, 0 if run.until_end else run.limit, run.rng)
+        return self._generate(start, run, originality)[0]
+
+    def branch(self, before: list[str], word: str, settings: dict, originality: bool = True):
+        """Generate on from the words ``before`` followed by ``word`` (a branch: the visitor picked
+        ``word`` where the text had another), with a result's ``settings`` and a new rng seed. Returns
+        the generation (its seed: ``before`` + ``word``) and ``word`` scored after ``before``, read once."""
+        settings = {key: value for key, value in settings.items() if key != "rng_seed"}
+        title = settings.pop("title", None)
+        run = self._run_settings(title=title, **settings)
+        title_words, context = self.prepare_title(title) if title is not None else (None, [])
+        context = context or ([ABSTRACT_ID] if self.titles else [])
+        seed_words = [*before, word][-MAX_SEED_WORDS:]
+        if len(seed_words) < 2 and not context:
+            raise ValueError("A branch needs a word before the one picked.")
+        unknown = list(dict.fromkeys(w for w in seed_words if w not in self.vocabulary.index))
+        mode = "title" if title is not None else "seed"
+        start = Start(mode, seed_words, context, unknown, title_words=title_words)
+        return self._generate(start, run, originality, score_last=True)
+
+    def _run_settings(
+        self, words=None, diversity=DEFAULT_DIVERSITY, top_k=None, top_p=None, rng_seed=None, max_copy=None, title=None
+    ) -> _Run:
         words = _validate_words(words)
-        max_copy = _validate_max_copy(max_copy)
         sampling = SamplingConfig(diversity, top_k, top_p).validated(len(self.vocabulary))
         rng_seed = _validate_rng_seed(rng_seed)
-        # Python's Mersenne Twister, not numpy.random: the same sequence for a seed on
-        # any platform, and a serving kernel saves the 2.7 MiB that numpy.random costs.
-        rng = random.Random(rng_seed)
         until_end = words is None and self.titles
         limit = words or (UNTIL_END_LIMIT if until_end else DEFAULT_WORDS)
-        start = self._start(seed, title, limit, until_end, rng)
-        seed_ids = self.vocabulary.encode_words(start.seed_words)
-        guard = self._copy_guard(max_copy, seed_ids, start.notes)
-        read_started = time.perf_counter()
-        cursor = Cursor(self.runtime, start.context + seed_ids)
-        generate_started = time.perf_counter()
-        sampler = self._ending_sampler_instance() if until_end else self.sampler
-        generated, ended = self._write(cursor, sampler, sampling, limit, rng, guard)
-        finished = time.perf_counter()
-        if until_end and not ended:
-            start.notes.append(CUT_NOTE)
-        settings = {"words": None if until_end else limit, **asdict(sampling), "rng_seed": rng_seed, "max_copy": max_copy}
+        settings = {
+            "words": None if until_end else limit,
+            **asdict(sampling),
+            "rng_seed": rng_seed,
+            "max_copy": _validate_max_copy(max_copy),
+        }
         if title is not None:
             settings["title"] = title
+        # Python's Mersenne Twister, not numpy.random: the same sequence for a seed on
+        # any platform, and a serving kernel saves the 2.7 MiB that numpy.random costs.
+        return _Run(sampling, limit, until_end, random.Random(rng_seed), settings, time.perf_counter())
+
+    def _generate(self, start: Start, run: _Run, originality: bool, score_last: bool = False):
+        """Read the start, write, and describe it all as a ``Generation`` (with ``score_last``: and
+        the start's last word scored, ``(generation, ScoredWord)``)."""
+        seed_ids = self.vocabulary.encode_words(start.seed_words)
+        guard = self._copy_guard(run.settings["max_copy"], seed_ids, start.notes)
+        read_started = time.perf_counter()
+        tokens = start.context + seed_ids
+        cursor = Cursor(self.runtime, tokens[:-1] if score_last else tokens)
+        last = None
+        if score_last:
+            row = cursor.logits()[: len(self.vocabulary)]
+            last = score_rows(row[None, :], [seed_ids[-1]], start.seed_words[-1:], self.vocabulary)[0][0]
+            cursor.feed(seed_ids[-1])
+        generate_started = time.perf_counter()
+        sampler = self._ending_sampler_instance() if run.until_end else self.sampler
+        generated, ended = self._write(cursor, sampler, run.sampling, run.limit, run.rng, guard)
+        finished = time.perf_counter()
+        if run.until_end and not ended:
+            start.notes.append(CUT_NOTE)
+        if guard and guard.all_blocked:
+            start.notes.append(ALL_BLOCKED)
         result = Generation(
             model=self.name,
             mode=start.mode,
@@ -339,49 +210,28 @@ class Generator:
             actual_words=start.actual,
             unknown_words=start.unknown,
             notes=start.notes,
-            settings=settings,
+            settings=run.settings,
             copy_guard=guard.summary() if guard else None,
             title_words=start.title_words,
             ended=ended,
             timings={
                 "read_seed_ms": round((generate_started - read_started) * 1000, 3),
                 "generate_ms": round((finished - generate_started) * 1000, 3),
-                "total_ms": round((finished - started) * 1000, 3),
+                "total_ms": round((finished - run.started) * 1000, 3),
             },
         )
-        if guard and guard.all_blocked:
-            result.notes.append(ALL_BLOCKED)
         if originality:
             checked = time.perf_counter()
-            result.originality, note = originality_module.for_generation(self, result)
+            result.originality, note = originality_module.for_generation(self.bundle, result)
             if note:
                 result.notes.append(note)
             result.timings["originality_ms"] = round((time.perf_counter() - checked) * 1000, 3)
-        return result
+        return result, last
 
     def _ending_sampler_instance(self) -> Sampler:
         if not isinstance(self._ending_sampler, Sampler):
             self._ending_sampler = self._ending_sampler()
         return self._ending_sampler
-
-    def _start(self, seed: str | None, title: str | None, limit: int, until_end: bool, rng) -> _Start:
-        """The mode, the words the network reads and what is reported of them."""
-        context = [ABSTRACT_ID] if self.titles else []
-        if title is not None:
-            title_words, context = self.prepare_title(title)
-            unknown = [word for word in title_words if word not in self.vocabulary.index]
-            start = _Start("title", [], context, list(dict.fromkeys(unknown)), title_words=title_words)
-            if seed is not None and (not isinstance(seed, str) or seed.strip()):
-                start.seed_words, seed_unknown, start.notes = self.prepare_seed(seed)
-                start.unknown = list(dict.fromkeys(start.unknown + seed_unknown))
-            return start
-        if seed is not None:
-            seed_words, unknown, notes = self.prepare_seed(seed)
-            return _Start("seed", seed_words, context, unknown, notes)
-        title_words, seed_words, actual = self._random_window(0 if until_end else limit, rng)
-        if self.titles and title_words:
-            context = [TITLE_ID, *self.vocabulary.encode_words(title_words), ABSTRACT_ID]
-        return _Start("random", seed_words, context, actual=actual, title_words=title_words if self.titles else None)
 
     def _write(self, cursor: Cursor, sampler: Sampler, sampling: SamplingConfig, limit: int, rng, guard):
         """Up to ``limit`` words, or until ``<end>`` is drawn: ``(generated words, ended)``."""
@@ -399,7 +249,7 @@ class Generator:
         shift = peak * temperature
         logits, draw, feed, describe = cursor.logits, sampler.draw, cursor.feed, sampler.describe
         chosen, probabilities, alternative_ids, alternative_probabilities, ranks = [], [], [], [], []
-        ended = False
+        ended, end = False, END_ID if self.titles else -1
         for position in range(limit):
             row = position % batch
             if position:
@@ -409,7 +259,7 @@ class Generator:
             else:
                 chosen.append(draw(row, sampling, rng, guard.blocked(rows[row][: len(vocabulary)], temperature)))
                 guard.history.append(chosen[-1])
-            ended = chosen[-1] == END_ID and self.titles
+            ended = chosen[-1] == end
             if row == batch - 1 or position == limit - 1 or ended:
                 ranks += rank_of(rows[: row + 1], chosen[-row - 1 :]).tolist()  # draw keeps the order
                 described = describe(row + 1, chosen[-row - 1 :], sampling)
@@ -420,9 +270,9 @@ class Generator:
                 break
             if position + 1 < limit:
                 feed(chosen[-1])
-        names = vocabulary.words
+        names = vocabulary.words  # (<end> is drawn, but not offered as an alternative)
         generated = [
-            GeneratedWord(names[word], probability, [(names[i], p) for i, p in zip(ids, offered) if i != END_ID], rank)
+            GeneratedWord(names[word], probability, [(names[i], p) for i, p in zip(ids, offered) if i != end], rank)
             for word, probability, ids, offered, rank in zip(
                 chosen, probabilities, alternative_ids, alternative_probabilities, ranks
             )
@@ -433,7 +283,7 @@ class Generator:
         if max_copy is None:
             return None
         try:
-            index = originality_module.index_for(self)
+            index = originality_module.index_for(self.bundle)
         except originality_module.OriginalityUnavailable:
             notes.append(NO_COPY_CHECK)
             return None
@@ -451,32 +301,14 @@ class Generator:
             return score_text(self.runtime, self.vocabulary, text, self.name, self.prepare_title(title)[1])
         return score_text(self.runtime, self.vocabulary, text, self.name, [ABSTRACT_ID] if self.titles else [])
 
-    def _random_window(self, words: int, rng: random.Random) -> tuple[list[str], list[str], list[str]]:
-        """``(title words, seed words, the real continuation)`` from a random test abstract. A title
-        model reads the title, then the abstract's first ``RANDOM_WINDOW`` words (half a shorter one)."""
-        if self.titles:
-            documents = [d for d in self.test_documents() if len(d[1]) >= 2]
-            if not documents:
-                raise ValueError("the model's corpus has no test abstract")
-            title, abstract = documents[rng.randrange(len(documents))]
-            end = min(RANDOM_WINDOW, len(abstract) // 2)
-            return title, abstract[:end], abstract[end : end + words] if words else abstract[end:]
-        documents = [d for d in self.test_documents() if len(d[1]) > RANDOM_WINDOW]
-        if not documents:
-            raise ValueError(f"no test abstract of the model's corpus is longer than {RANDOM_WINDOW} words")
-        long_enough = [d for d in documents if len(d[1]) >= RANDOM_WINDOW + words] or documents
-        title, abstract = long_enough[rng.randrange(len(long_enough))]
-        start = rng.randrange(max(len(abstract) - RANDOM_WINDOW - words, 0) + 1)
-        return title, abstract[start : start + RANDOM_WINDOW], abstract[start + RANDOM_WINDOW :][:words]
-
-
 _loaded: dict[tuple[str, str], Generator] = {}
 
 
-def load(name: str | None = None) -> Generator:
-    """A generator for bundle ``name`` in ``models/`` (the default model when None);
-    each bundle is read once per process."""
-    key = (str(models_dir()), check_name(name or DEFAULT_MODEL))
+def load(name: str | None = None, directory: str | os.PathLike | None = None) -> Generator:
+    """A generator for bundle ``name`` (the default model when None) in ``directory`` (default:
+    ``$PATENTRNN_MODELS``, else the repository's ``models/``); each bundle is read once per process."""
+    root = models_dir(directory)
+    key = (str(root), check_name(name or DEFAULT_MODEL))
     if key not in _loaded:
-        _loaded[key] = Generator(load_bundle(key[1]))
+        _loaded[key] = Generator(load_bundle(key[1], root))
     return _loaded[key]

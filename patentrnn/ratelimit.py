@@ -18,8 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-RATE_ENV = "PATENTRNN_RATE"
-BURST_ENV = "PATENTRNN_BURST"
+from .settings import BURST_ENV, RATE_ENV
 
 
 @dataclass

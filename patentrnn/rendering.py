@@ -1,11 +1,9 @@
-"""Generation results as HTML and plain text.
+"""Generation results as plain text (a .txt download, the command line) and the originality panel's
+HTML. The generated text itself is drawn by one renderer, the page's output view (``web.views`` and
+``web/widget.js``, which puts every word in with ``textContent``).
 
-Every character that came from a user, a URL or the corpus goes through
-``html.escape`` (the reference marked its seed ``|safe``, so a script typed into
-the seed ran in the page). The look follows the reference: the seed, then the
-network's words in red; a random start shows Seed / RNN generated / Actual, side
-by side on a wide screen and stacked on a narrow one. Hovering a generated word
-shows its probability and the model's top alternatives.
+Every character of the panel that came from a user, a URL or the corpus goes through
+``html.escape`` (the reference marked its seed ``|safe``, so a script typed into the seed ran in the page).
 """
 
 from __future__ import annotations
@@ -16,96 +14,16 @@ from . import originality
 from .generation import Generation
 from .vocabulary import detokenize
 
-STYLE = """<style>
-.patentrnn-output { font-family: Georgia, 'Times New Roman', serif; font-size: 1.05em; line-height: 1.6; }
-.patentrnn-output .generated { color: red; }
-.patentrnn-output .word { cursor: help; }
-.patentrnn-output .word:hover { background: #ffecec; }
-.patentrnn-output .blocks { display: flex; flex-wrap: wrap; gap: 1em; }
-.patentrnn-output .block { flex: 1 1 18em; min-width: 0; border: 1px solid #ddd; border-radius: 4px;
-  padding: 0.5em 1em; }
-.patentrnn-output .block h4 { margin: 0.2em 0 0.4em; font-family: sans-serif; }
-.patentrnn-output .notes { color: #555; font-family: sans-serif; font-size: 0.85em; }
-.patentrnn-output [data-copied] { background: #ffe58a; border-radius: 2px; }
-</style>"""
-
-
-def _tooltip(item) -> str:
-    alternatives = ", ".join(f"{word} {probability:.1%}" for word, probability in item.alternatives)
-    return f"p = {item.probability:.2%}; top alternatives: {alternatives}"
-
-
-def _copied(result: Generation) -> range:
-    """Positions, among seed plus generated words, of the longest span copied from a training abstract."""
-    copy = result.originality.longest_copy if result.originality else None
-    return range(copy.start, copy.start + copy.length) if copy else range(0)
-
-
-def _copied_attribute(position: int, copied: range) -> str:
-    # data-copied holds the word's position in the checked text; a browser test reads it
-    return f' data-copied="{position}"' if position in copied else ""
-
-
-def generated_spans(result: Generation, copied: range = range(0)) -> str:
-    """The generated words, each a span whose title shows its probability and alternatives;
-    punctuation sits against the word before it, as in ``detokenize``. Words at positions
-    in ``copied`` (counted from the seed's first word) carry ``data-copied``."""
-    parts, offset = [], len(result.seed_words)
-    for position, item in enumerate(result.generated, offset):
-        mark = _copied_attribute(position, copied)
-        span = f'<span class="word" title="{escape(_tooltip(item))}"{mark}>{escape(item.word)}</span>'
-        parts.append(span if item.word in ".,;?" or not parts else " " + span)
-    return "".join(parts)
-
-
-def _seed_html(result: Generation, copied: range) -> str:
-    """The seed, escaped; its words in ``copied`` wrapped in ``<span data-copied>``."""
-    if not any(position in copied for position in range(len(result.seed_words))):
-        return escape(result.seed_text)
-    parts = []
-    for position, word in enumerate(result.seed_words):
-        text = escape(word)
-        if position in copied:
-            text = f"<span{_copied_attribute(position, copied)}>{text}</span>"
-        parts.append(text if word in ".,;?" or not parts else " " + text)
-    return "".join(parts)
-
-
-def _notes(result: Generation) -> str:
-    notes = list(result.notes)
-    if result.unknown_words:
-        shown = ", ".join(result.unknown_words[:20]) + (" …" if len(result.unknown_words) > 20 else "")
-        notes.append(f"Words the model does not know (read as unknown): {shown}")
-    if not notes:
-        return ""
-    return '<div class="notes">' + "<br>".join(escape(note) for note in notes) + "</div>"
-
-
-def render_html(result: Generation) -> str:
-    """An HTML fragment (with its own style) showing the result."""
-    copied = _copied(result)
-    seed = _seed_html(result, copied)
-    generated = generated_spans(result, copied)
-    if result.mode == "random":
-        body = (
-            '<div class="blocks">'
-            f'<div class="block seed"><h4>Seed</h4>{seed}</div>'
-            f'<div class="block rnn"><h4>RNN generated</h4><span class="generated">{generated}</span></div>'
-            f'<div class="block actual"><h4>Actual</h4>{escape(result.actual_text or "")}</div>'
-            "</div>"
-        )
-    else:
-        body = f'<div class="text"><span class="seed">{seed}</span> <span class="generated">{generated}</span></div>'
-    return f'{STYLE}<div class="patentrnn-output">{body}{_notes(result)}</div>'
-
 
 def render_text(result: Generation) -> str:
     """Plain text for a .txt download."""
     settings = result.settings
+    words = "until it ended" if settings["words"] is None else f"{settings['words']} words"
     header = (
-        f"patentrnn, model {result.model}: {settings['words']} words, diversity {settings['diversity']}, "
-        f"rng_seed {settings['rng_seed']}"
+        f"patentrnn, model {result.model}: {words}, diversity {settings['diversity']}, rng_seed {settings['rng_seed']}"
     )
+    if result.title_words:
+        header += f"\n\nTitle: {result.title_text}"
     if result.mode == "random":
         return (
             f"{header}\n\nSeed:\n{result.seed_text}\n\nRNN generated:\n{result.generated_text}\n\n"
@@ -188,3 +106,86 @@ def render_originality_text(check: originality.Originality) -> str:
         lines.append(f"  US{near.patent_number}  {near.date}  {near.part:<10}  BM25 {near.score:6.1f}  {near.title}")
         lines.append(f"      {near.first_words} …")
     return "\n".join(lines)
+
+
+def render_models(rows: list[dict]) -> str:
+    """``patentrnn models``: a table of the bundles (``bundle.list_bundles``) and their test figures."""
+    from .evaluation import MEMORISATION_SPAN, SHARE_KEY
+
+    lines = [
+        f"{'model':<28} {'corpus':<16} {'vocab':>7} {'log loss':>9} {'perplexity':>11} {'top-1':>7} {'top-5':>7}"
+        f" {f'copies {MEMORISATION_SPAN}+':>9} {'median copy':>11}"
+    ]
+    for row in rows:
+        test, copies = row["test"], row.get("memorisation") or {}
+        lines.append(
+            f"{row['name'] + (' *' if row['default'] else ''):<28} {row['corpus'] or '?':<16} "
+            f"{row['vocabulary'] or 0:>7} {test.get('log_loss', float('nan')):>9.4f} "
+            f"{test.get('perplexity', float('nan')):>11.2f} {test.get('top1_accuracy', float('nan')):>7.2%} "
+            f"{test.get('top5_accuracy', float('nan')):>7.2%} {copies.get(SHARE_KEY, float('nan')):>9.1%} "
+            f"{copies.get('median_longest', float('nan')):>11g}"
+        )
+    lines.append("* default model; metrics on each model's test split (a title model's: given each title)")
+    lines.append(
+        f"copies {MEMORISATION_SPAN}+: share of generated texts holding a run of {MEMORISATION_SPAN}+ generated words"
+        " of a training abstract (`patentrnn memorisation`; settings in each card)"
+    )
+    lines += [line for row in rows for line in _title_lines(row)]
+    return "\n".join(lines)
+
+
+def _title_lines(row: dict) -> list[str]:
+    """A title model's figures (``patentrnn title-figures --write``), under the table."""
+    figures = row.get("title_figures") or {}
+    if not figures:
+        return []
+    loss, made = figures["test_log_loss"]["all"], figures["generation"]
+    free = figures["test_log_loss"]["sibling_free"]
+    compared = figures["compared_with"]
+    ranks = made["own_abstract_bm25_rank"]
+    return [
+        f"{row['name']}: test log loss given the title {loss['given_title']:.4f}, "
+        f"without it {loss['without_title']:.4f}, "
+        f"{compared} {loss[compared]:.4f} (same {loss['abstracts']} abstracts); titles never seen in training "
+        f"({free['abstracts']}): {free['given_title']:.4f} / {free['without_title']:.4f} / {free[compared]:.4f}",
+        f"{row['name']}: written until it ends, median {made['lengths']['median']:g} words (real "
+        f"{made['lengths']['real_median']:g}), {made['lengths']['ended_share']:.0%} ended by themselves; own abstract "
+        f"in BM25's top 10: {ranks[row['name']]['top10_share']:.0%} ({compared} seeded with the title: "
+        f"{ranks[compared]['top10_share']:.0%})",
+    ]
+
+
+def render_score(score) -> str:
+    """``patentrnn score``: each word's probability, rank and the model's top 5, then the totals."""
+    from .scoring import BUCKET_NAMES
+
+    lines = [f"{'word':<24} {'probability':>11} {'rank':>7}  the model's top 5"]
+    for word in score.words:
+        if word.rank is None:
+            lines.append(f"{word.word[:24]:<24} {'(read)':>11}")
+            continue
+        top = ", ".join(f"{name} {p:.1%}" for name, p in word.alternatives)
+        lines.append(f"{word.word[:24]:<24} {word.probability:>11.2%} {word.rank:>7,}  {top}")
+    shares = " · ".join(f"{name} {share:.0%}" for name, share in zip(BUCKET_NAMES, score.shares))
+    lines.append(
+        f"\n{len(score.targets)} words scored by {score.model}: log loss {score.log_loss:.4f} nats a word, "
+        f"perplexity {score.perplexity:.2f}; {shares}"
+    )
+    return "\n".join(lines)
+
+
+def render_memorisation(name: str, row: dict, written: bool = False) -> str:
+    """``patentrnn memorisation``: one line of a model's figures (``evaluation.memorisation``)."""
+    from .evaluation import MEMORISATION_SPAN, SHARE_KEY
+
+    line = (
+        f"{name}: {row[SHARE_KEY]:.1%} of {row['n']} generations copy >= {MEMORISATION_SPAN} words; "
+        f"longest copy median {row['median_longest']:g}, p90 {row['p90_longest']:g}, max {row['max_longest']}; "
+        f"perplexity of the generated words {row['generated_perplexity']:g}, {row['generate_ms_median']:g} ms"
+    )
+    if row.get("max_copy") is not None:
+        line += (
+            f"; max_copy {row['max_copy']}: {row['steered_share']:.2%} of draws steered, removing "
+            f"{row['mass_removed_mean']:.1%} of the probability each"
+        )
+    return line + (" (written to its card.json)" if written else "")

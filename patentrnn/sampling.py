@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+DEFAULT_DIVERSITY = 0.8  # the reference demo's
 MAX_DIVERSITY = 5.0
 MIN_DIVERSITY = 0.01  # below this (other than 0) 1 / diversity overflows float32 logits
 EXP_RANGE = 60.0  # logits are shifted when their largest strays further from 0: exp stays finite
@@ -54,7 +55,7 @@ def _number(value, name: str) -> float:
 class SamplingConfig:
     """How the next word is chosen."""
 
-    diversity: float = 0.8  # temperature on log-probabilities; 0 = always the most likely word
+    diversity: float = DEFAULT_DIVERSITY  # temperature on log-probabilities; 0 = always the most likely word
     top_k: int | None = None  # keep only the k most likely words
     top_p: float | None = None  # keep the smallest set of words whose probability reaches p
 

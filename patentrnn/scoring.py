@@ -123,50 +123,54 @@ def score_words(
     if not (0 if context else 1) <= start < len(words):
         raise ValueError("start must leave at least one word to read")
     ids = vocabulary.encode_words(words)
-    vocab, names = len(vocabulary), vocabulary.words
-    banned = [PAD_ID, UNK_ID, *((TITLE_ID, ABSTRACT_ID, END_ID) if vocabulary.has_titles else ())]
     cursor = Cursor(runtime, [*context, *ids[:start]])  # (one joint product a word, as generation reads)
-    scored, total = [], 0.0
     # three buffers for all chunks: a serving kernel's heap keeps what it once held (fresh
     # temporaries each chunk left +6 MiB of PSS after an analysis, measured; these, +2)
-    size = min(CHUNK, len(ids) - start)
-    rows = np.empty((size, vocab), dtype=np.float32)
-    scratch = np.empty((size, vocab), dtype=np.float32)
-    higher = np.empty((size, vocab), dtype=bool)
+    shape = (min(CHUNK, len(ids) - start), len(vocabulary))
+    rows, scratch, higher = np.empty(shape, np.float32), np.empty(shape, np.float32), np.empty(shape, bool)
+    scored, total = [], 0.0
     for chunk_start in range(start, len(ids), CHUNK):
         targets = ids[chunk_start : chunk_start + CHUNK]
         for row, target in enumerate(targets):
-            rows[row] = cursor.logits()[:vocab]
+            rows[row] = cursor.logits()[: len(vocabulary)]
             if chunk_start + row + 1 < len(ids):
                 cursor.feed(target)
-        block, count = rows[: len(targets)], len(targets)
-        positions = np.arange(count)
-        target_logits = block[positions, np.asarray(targets, dtype=np.intp)]
-        places = ranks(block, targets, out=higher[:count])
-        peaks = block.max(axis=1)
-        exp = np.exp(np.subtract(block, peaks[:, None], out=scratch[:count]), out=scratch[:count])
-        totals = exp.sum(axis=1, dtype=np.float64)
-        log_likelihood = (target_logits - peaks).astype(np.float64) - np.log(totals)
-        # the top 5 by repeated argmax: 0.3 ms for 32 rows, np.argpartition 5 ms (measured)
-        block[:, banned] = -np.inf  # never offered as alternatives
-        top, top_p = [], []
-        for _ in range(ALTERNATIVES):
-            best = block.argmax(axis=1)
-            top.append(best.tolist())
-            top_p.append((np.exp((block[positions, best] - peaks).astype(np.float64)) / totals).tolist())
-            block[positions, best] = -np.inf
-        top, top_p = list(zip(*top)), list(zip(*top_p))
-        total -= float(log_likelihood.sum())
-        for row in range(count):
-            scored.append(
-                ScoredWord(
-                    words[chunk_start + row],
-                    math.exp(float(log_likelihood[row])),
-                    int(places[row]),
-                    [(names[i], p) for i, p in zip(top[row], top_p[row])],
-                )
-            )
+        count = len(targets)
+        chunk, nll = score_rows(rows[:count], targets, words[chunk_start : chunk_start + CHUNK], vocabulary,
+                                scratch[:count], higher[:count])  # fmt: skip
+        scored += chunk
+        total += nll
     return scored, total
+
+
+def score_rows(rows: np.ndarray, targets: Sequence[int], words: Sequence[str], vocabulary, scratch=None, higher=None):
+    """``(ScoredWord`` of each target, their summed negative log-likelihood)`` from the model's logits
+    for each (``rows``, one a target, overwritten; ``scratch`` and ``higher``: optional buffers of
+    ``rows``' shape, float32 and bool)."""
+    count, positions = len(targets), np.arange(len(targets))
+    target_logits = rows[positions, np.asarray(targets, dtype=np.intp)]
+    places = ranks(rows, targets, out=higher)
+    peaks = rows.max(axis=1)
+    scratch = np.empty_like(rows) if scratch is None else scratch
+    totals = np.exp(np.subtract(rows, peaks[:, None], out=scratch), out=scratch).sum(axis=1, dtype=np.float64)
+    log_likelihood = (target_logits - peaks).astype(np.float64) - np.log(totals)
+    # the top 5 by repeated argmax: 0.3 ms for 32 rows, np.argpartition 5 ms (measured)
+    banned = [PAD_ID, UNK_ID, *((TITLE_ID, ABSTRACT_ID, END_ID) if vocabulary.has_titles else ())]
+    rows[:, banned] = -np.inf  # never offered as alternatives
+    top, top_p = [], []
+    for _ in range(ALTERNATIVES):
+        best = rows.argmax(axis=1)
+        top.append(best.tolist())
+        top_p.append((np.exp((rows[positions, best] - peaks).astype(np.float64)) / totals).tolist())
+        rows[positions, best] = -np.inf
+    top, top_p = list(zip(*top)), list(zip(*top_p))
+    names = vocabulary.words
+    scored = [
+        ScoredWord(words[row], math.exp(float(log_likelihood[row])), int(places[row]),
+                   [(names[i], p) for i, p in zip(top[row], top_p[row])])
+        for row in range(count)
+    ]  # fmt: skip
+    return scored, -float(log_likelihood.sum())
 
 
 def score_text(runtime, vocabulary, text: str, model: str = "", context: Sequence[int] = ()) -> Score:

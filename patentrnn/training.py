@@ -33,7 +33,6 @@ Run ``patentrnn train --help`` for the command line.
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import shutil
@@ -46,8 +45,11 @@ import numpy as np
 from . import corpus as corpus_module
 from .corpus import SplitConfig
 from .documents import ReadOptions
+from .examples import abstract_batches, as_dataset, encode_abstracts, encode_titled, hide_singletons, window_batches
+from .metrics import evaluate_model, half_precision_agreement
 from .model import ModelConfig
-from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID, Vocabulary
+from .settings import quiet_tensorflow
+from .vocabulary import Vocabulary
 
 
 @dataclass
@@ -83,188 +85,22 @@ class TrainConfig:
     verbose: int = 1  # Keras progress bar: 0 silent, 1 bar, 2 a line per epoch
 
 
-# --- examples -----------------------------------------------------------------------
-
-
-def encode_abstracts(vocabulary: Vocabulary, abstracts: list[str]) -> list[np.ndarray]:
-    """Ids of each abstract with at least two words."""
-    encoded = [np.asarray(vocabulary.encode(text), dtype=np.int32) for text in abstracts]
-    return [ids for ids in encoded if len(ids) >= 2]
-
-
-def hide_singletons(sequences: list[np.ndarray], vocabulary: Vocabulary, rate: float, rng) -> list[np.ndarray]:
-    """Replace occurrences of words seen once in training by UNK with probability ``rate``."""
-    if rate <= 0:
-        return sequences
-    counts = getattr(vocabulary, "counts", {})
-    singleton = np.zeros(len(vocabulary), dtype=bool)
-    for word, count in counts.items():
-        if count == 1:
-            singleton[vocabulary.index[word]] = True
-    hidden = []
-    for ids in sequences:
-        ids = ids.copy()
-        ids[singleton[ids] & (rng.random(len(ids)) < rate)] = UNK_ID
-        hidden.append(ids)
-    return hidden
-
-
-def titled_sequence(vocabulary: Vocabulary, abstract: str, title: str | None) -> tuple[np.ndarray, int]:
-    """``(ids, first target)`` of one title-model example: ``<title> title <abstract> abstract <end>``,
-    or ``<abstract> abstract <end>`` when ``title`` is None; the first target is the abstract's
-    first word (earlier positions are context)."""
-    context = [ABSTRACT_ID] if title is None else [TITLE_ID, *vocabulary.encode(title), ABSTRACT_ID]
-    ids = np.asarray([*context, *vocabulary.encode(abstract), END_ID], dtype=np.int32)
-    return ids, len(context)
-
-
-def encode_titled(
-    vocabulary: Vocabulary, abstracts: list[str], titles: list[str | None]
-) -> tuple[list[np.ndarray], list[int]]:
-    """Title-model examples (``titled_sequence``) and their first targets; a None title: without it."""
-    pairs = [titled_sequence(vocabulary, text, title) for text, title in zip(abstracts, titles)]
-    return [ids for ids, _ in pairs], [start for _, start in pairs]
-
-
-def abstract_batches(sequences: list[np.ndarray], batch_size: int, starts: list[int] | None = None) -> list[tuple]:
-    """Batches of (inputs, targets, weights), right-padded; sequences of similar
-    length share a batch so little time is spent on padding. Padding sits after
-    the words, so a left-to-right LSTM needs no mask: only the loss weights it out.
-    ``starts[i]``: the position in sequence i of its first target (1 when None: every word
-    after the first); earlier positions are context and weigh 0."""
-    order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
-    batches = []
-    for start in range(0, len(order), batch_size):
-        chosen = order[start : start + batch_size]
-        width = max(len(sequences[i]) for i in chosen) - 1
-        inputs = np.full((len(chosen), width), PAD_ID, dtype=np.int32)
-        targets = np.full((len(chosen), width), PAD_ID, dtype=np.int32)
-        weights = np.zeros((len(chosen), width), dtype=np.float32)
-        for row, i in enumerate(chosen):
-            ids = sequences[i]
-            inputs[row, : len(ids) - 1] = ids[:-1]
-            targets[row, : len(ids) - 1] = ids[1:]
-            weights[row, (starts[i] if starts else 1) - 1 : len(ids) - 1] = 1.0
-        # Keras averages a batch's loss over all its cells: scale so that the
-        # average is over real words only.
-        weights *= weights.size / weights.sum()
-        batches.append((inputs, targets, weights))
-    return batches
-
-
-def window_batches(sequences: list[np.ndarray], window: int, batch_size: int, rng) -> list[tuple]:
-    """The reference's examples: each ``window`` words predict the next one."""
-    inputs, targets = [], []
-    for ids in sequences:
-        for end in range(window, len(ids)):
-            inputs.append(ids[end - window : end])
-            targets.append(ids[end])
-    if not inputs:
-        raise ValueError(f"no abstract is longer than the {window}-word window")
-    inputs, targets = np.stack(inputs), np.asarray(targets, dtype=np.int32)
-    order = rng.permutation(len(inputs))
-    inputs, targets = inputs[order], targets[order]
-    return [(inputs[s : s + batch_size], targets[s : s + batch_size]) for s in range(0, len(inputs), batch_size)]
-
-
-def _dataset(batches: list[tuple], shuffle: bool, seed: int):
-    import keras
-
-    class Batches(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.order = np.arange(len(batches))
-            self.rng = np.random.default_rng(seed)
-            self.on_epoch_end()
-
-        def __len__(self):
-            return len(batches)
-
-        def __getitem__(self, index):
-            return batches[self.order[index]]
-
-        def on_epoch_end(self):
-            if shuffle:
-                self.rng.shuffle(self.order)
-
-    return Batches()
-
-
-# --- evaluation ---------------------------------------------------------------------
-
-
-def score_logits(logits: np.ndarray, targets: np.ndarray) -> dict:
-    """Sums over positions: negative log-likelihood (nats), top-1 and top-5 hits.
-
-    ``logits`` is ``(n, vocab)``, ``targets`` is ``(n,)``."""
-    logits = logits.astype(np.float64)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_z = np.log(np.exp(shifted).sum(axis=1))
-    target_logit = shifted[np.arange(len(targets)), targets]
-    # rank = how many words score strictly higher than the target
-    rank = (shifted > target_logit[:, None]).sum(axis=1)
-    return {
-        "nll": float((log_z - target_logit).sum()),
-        "top1": int((rank < 1).sum()),
-        "top5": int((rank < 5).sum()),
-        "count": len(targets),
-        "unk": int((targets == UNK_ID).sum()),
-    }
-
-
-def finish_metrics(total: dict) -> dict:
-    count = max(total["count"], 1)
-    log_loss = total["nll"] / count
-    return {
-        "log_loss": round(log_loss, 4),
-        "perplexity": round(math.exp(log_loss), 2),
-        "top1_accuracy": round(total["top1"] / count, 4),
-        "top5_accuracy": round(total["top5"] / count, 4),
-        "targets": total["count"],
-        "unk_target_share": round(total["unk"] / count, 4),
-    }
-
-
-def evaluate_model(
-    model, vocabulary: Vocabulary, abstracts: list[str], batch_size: int = 8, titles: list[str | None] | None = None
-) -> dict:
-    """Score a Keras model on whole abstracts: every word after the first is a
-    target, unknown words included (as ``<unk>``). A title model reads ``titles[i]`` first
-    (None: no title, ``<abstract>`` first) and is scored on the same targets: its first
-    word and ``<end>`` are left out, so that the figure compares with a model without titles."""
-    if titles is None:
-        sequences, starts = encode_abstracts(vocabulary, abstracts), None
-    else:
-        sequences, starts = encode_titled(vocabulary, abstracts, titles)
-        sequences = [ids[:-1] for ids in sequences]  # (not <end>)
-        starts = [start + 1 for start in starts]  # (not the first word)
-    if not sequences:
-        raise ValueError("no abstract with at least two words to evaluate on")
-    total = {"nll": 0.0, "top1": 0, "top5": 0, "count": 0, "unk": 0}
-    for inputs, targets, weights in abstract_batches(sequences, batch_size, starts):
-        logits = np.asarray(model(inputs, training=False))
-        real = weights > 0
-        part = score_logits(logits[real], targets[real])
-        for key in total:
-            total[key] += part[key]
-    return finish_metrics(total)
-
-
-def half_precision_agreement(model, config: ModelConfig, vocabulary: Vocabulary, abstracts: list[str]) -> float:
-    """Share of positions where the float16-rounded weights pick the same most likely
-    next word as the float32 ones (bundles store float16)."""
-    from .model import build_model
-
-    rounded = build_model(config)
-    rounded.set_weights([w.astype(np.float16).astype(np.float32) for w in model.get_weights()])
-    same = total = 0
-    for inputs, _, weights in abstract_batches(encode_abstracts(vocabulary, abstracts), 8):
-        real = weights > 0
-        exact = np.asarray(model(inputs, training=False)).argmax(-1)
-        half = np.asarray(rounded(inputs, training=False)).argmax(-1)
-        same += int((exact == half)[real].sum())
-        total += int(real.sum())
-    return round(same / max(total, 1), 5)
+HELP = {  # the command line's help for each TrainConfig field (patentrnn train --help)
+    "corpus": "neural-network, baseball, or a file: CSV, TSV, plain text, JSON lines, or a .gz of one",
+    "preset": "architecture: default, awd, large, reference or tiny",
+    "mode": "abstracts (whole abstracts) or windows (the reference's 50-word windows)",
+    "window": "window length in windows mode",
+    "min_count": "keep words seen at least this often in training (1: every word)",
+    "unk_singleton_rate": "share of words seen once in training shown as <unk> while training",
+    "time_budget_minutes": "minutes; stop after the epoch that would overrun",
+    "max_abstracts": "use only the first N abstracts (tiny runs)",
+    "checkpoint_dir": "resume from here after an interruption (default models/.NAME.checkpoint)",
+    "weight_averaging": "validate and save averaged weights (EMA)",
+    "titles": "read each abstract's title first: <title> title <abstract> abstract <end>",
+    "title_dropout": "with --titles: share of training examples shown without their title",
+    "verbose": "Keras progress: 0 silent, 1 a bar, 2 a line an epoch",
+}
+FLAGS = {"time_budget_minutes": "--time-budget"}  # (shorter than the field's name)
 
 
 # --- training -----------------------------------------------------------------------
@@ -310,12 +146,48 @@ def train(
         raise ValueError("mode must be 'abstracts' or 'windows'")
     if config.preset not in PRESETS:
         raise ValueError(f"unknown preset {config.preset!r}: choose one of {', '.join(PRESETS)}")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    quiet_tensorflow()
     import keras
 
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
 
+    data, abstracts, parts = _read_and_split(config)
+    vocabulary = Vocabulary.build(
+        parts.train + parts.titles.get("train", []), min_count=config.min_count, titles=config.titles
+    )
+    model_config: ModelConfig = preset(config.preset, vocab_size=len(vocabulary), **config.model_overrides)
+    train_batches, validation_batches = _examples(config, vocabulary, parts, rng)
+    model = _compiled_model(config, model_config)
+    checkpoint_dir = Path(config.checkpoint_dir or Path(bundle.models_dir(models_dir)) / f".{name}.checkpoint")
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    best_path, history_path = checkpoint_dir / "best.weights.h5", checkpoint_dir / "history.csv"
+    callbacks = _callbacks(config, checkpoint_dir, best_path, history_path) + list(extra_callbacks or [])
+    model.fit(
+        as_dataset(train_batches, shuffle=True, seed=config.seed),
+        validation_data=as_dataset(validation_batches, shuffle=False, seed=0),
+        epochs=config.epochs,
+        callbacks=callbacks,
+        verbose=config.verbose,
+    )
+    if best_path.exists():
+        model.load_weights(str(best_path))
+    history, training_seconds = read_history(history_path), time.monotonic() - started
+
+    # Score a whole-sequence model with the trained weights, as generation runs it.
+    scorer = build_model(model_config)
+    scorer.set_weights(model.get_weights())
+    validation_metrics, test_metrics, float16_agreement = _figures(scorer, model_config, vocabulary, parts)
+    card = _card(name, config, data, abstracts, parts, vocabulary, history, training_seconds)
+    card["metrics"] = {"validation": validation_metrics, "test": test_metrics}
+    card["float16_weights"] = {"validation_argmax_agreement_with_float32": float16_agreement}
+    path = bundle.save_bundle(name, model_config, vocabulary, named_weights(scorer), card, models_dir)
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    return path
+
+
+def _read_and_split(config: TrainConfig):
+    """The corpus, the abstracts used, and their split (titles beside them with ``config.titles``)."""
     data = corpus_module.load_corpus(config.corpus, options=config.read)
     abstracts = data.abstracts[: config.max_abstracts] if config.max_abstracts else data.abstracts
     titles = data.titles[: len(abstracts)] if config.titles else None
@@ -328,11 +200,21 @@ def train(
             f"{len(parts.train)} / {len(parts.validation)} / {len(parts.test)}; give more documents "
             "(a few dozen at least)"
         )
-    vocabulary = Vocabulary.build(
-        parts.train + parts.titles.get("train", []), min_count=config.min_count, titles=config.titles
-    )
-    model_config: ModelConfig = preset(config.preset, vocab_size=len(vocabulary), **config.model_overrides)
-    train_batches, validation_batches = _examples(config, vocabulary, parts, rng)
+    return data, abstracts, parts
+
+
+def _figures(scorer, model_config: ModelConfig, vocabulary: Vocabulary, parts) -> tuple[dict, dict, float]:
+    """Validation and test figures (a title model reads each title first), and float16's agreement."""
+    validation = evaluate_model(scorer, vocabulary, parts.validation, titles=parts.titles.get("validation"))
+    test = evaluate_model(scorer, vocabulary, parts.test, titles=parts.titles.get("test"))
+    return validation, test, half_precision_agreement(scorer, model_config, vocabulary, parts.validation)
+
+
+def _compiled_model(config: TrainConfig, model_config: ModelConfig):
+    import keras
+
+    from .model import build_model
+
     model = build_model(model_config, last_only=config.mode == "windows")
     optimizer = keras.optimizers.Adam(
         config.learning_rate,
@@ -344,43 +226,30 @@ def train(
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
-    checkpoint_dir = Path(config.checkpoint_dir or Path(bundle.models_dir(models_dir)) / f".{name}.checkpoint")
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    best_path = checkpoint_dir / "best.weights.h5"
+    return model
+
+
+def _callbacks(config: TrainConfig, checkpoint_dir: Path, best_path: Path, history_path: Path) -> list:
+    import keras
+
     # With weight averaging the averaged weights are swapped in for validation and for
     # the checkpoint (before ModelCheckpoint in the list), and out again to train on.
     averaging = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if config.weight_averaging else []
-    history_path = checkpoint_dir / "history.csv"  # every epoch's figures, across resumed runs
     callbacks = averaging + [
         keras.callbacks.BackupAndRestore(str(checkpoint_dir / "backup")),
         keras.callbacks.ModelCheckpoint(str(best_path), save_best_only=True, save_weights_only=True),
         keras.callbacks.EarlyStopping(patience=config.patience),
         keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-5),
-        keras.callbacks.CSVLogger(str(history_path), append=True),  # last: it logs the learning rate too
+        keras.callbacks.CSVLogger(str(history_path), append=True),  # every epoch's figures, across resumed runs
     ]
     if config.time_budget_minutes:
         callbacks.append(TimeBudget(config.time_budget_minutes))
-    callbacks += list(extra_callbacks or [])
-    model.fit(
-        _dataset(train_batches, shuffle=True, seed=config.seed),
-        validation_data=_dataset(validation_batches, shuffle=False, seed=0),
-        epochs=config.epochs,
-        callbacks=callbacks,
-        verbose=config.verbose,
-    )
-    if best_path.exists():
-        model.load_weights(str(best_path))
-    history = read_history(history_path)
-    training_seconds = time.monotonic() - started
+    return callbacks
 
-    # Score a whole-sequence model with the trained weights, as generation runs it.
-    scorer = build_model(model_config)
-    scorer.set_weights(model.get_weights())
-    validation_metrics = evaluate_model(scorer, vocabulary, parts.validation, titles=parts.titles.get("validation"))
-    test_metrics = evaluate_model(scorer, vocabulary, parts.test, titles=parts.titles.get("test"))
-    float16_agreement = half_precision_agreement(scorer, model_config, vocabulary, parts.validation)
 
-    card = {
+def _card(name: str, config: TrainConfig, data, abstracts: list, parts, vocabulary, history: dict, seconds: float):
+    """The bundle's card, but for its metrics."""
+    return {
         "name": name,
         "corpus": {**data.card(), "abstracts": len(abstracts), "skipped_short": data.skipped},
         "split": {
@@ -389,19 +258,18 @@ def train(
             "abstracts": {"train": len(parts.train), "validation": len(parts.validation), "test": len(parts.test)},
         },
         "vocabulary": {"size": len(vocabulary), "min_count": config.min_count},
-        "training": {
-            **{key: value for key, value in asdict(config).items() if key not in ("split", "verbose")},
-            "epochs_run": len(history.get("loss", [])),
-            "history": history,
-            "seconds": round(training_seconds, 1),
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-        },
-        "metrics": {"validation": validation_metrics, "test": test_metrics},
-        "float16_weights": {"validation_argmax_agreement_with_float32": float16_agreement},
+        "training": _training_record(config, history, seconds),
     }
-    path = bundle.save_bundle(name, model_config, vocabulary, named_weights(scorer), card, models_dir)
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)
-    return path
+
+
+def _training_record(config: TrainConfig, history: dict, seconds: float) -> dict:
+    return {
+        **{key: value for key, value in asdict(config).items() if key not in ("split", "verbose")},
+        "epochs_run": len(history.get("loss", [])),
+        "history": history,
+        "seconds": round(seconds, 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+    }
 
 
 def _examples(config: TrainConfig, vocabulary: Vocabulary, parts: corpus_module.Split, rng) -> tuple[list, list]:
@@ -413,7 +281,8 @@ def _examples(config: TrainConfig, vocabulary: Vocabulary, parts: corpus_module.
             raise ValueError("title_dropout must be in [0, 1)")
         shown = [None if rng.random() < config.title_dropout else t for t in parts.titles["train"]]
         train_sequences, train_starts = encode_titled(vocabulary, parts.train, shown)
-        validation_sequences, validation_starts = encode_titled(vocabulary, parts.validation, parts.titles["validation"])
+        validation = parts.titles["validation"]
+        validation_sequences, validation_starts = encode_titled(vocabulary, parts.validation, validation)
     else:
         train_sequences = encode_abstracts(vocabulary, parts.train)
         validation_sequences = encode_abstracts(vocabulary, parts.validation)

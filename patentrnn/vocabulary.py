@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .corpus import clean, strip_controls
+from .corpus import PUNCTUATION, clean, strip_controls
 
 REFERENCE_FILTERS = '!"%;[\\]^_`{|}~\t\n'
 PAD, UNK = "<pad>", "<unk>"
@@ -25,7 +25,7 @@ PAD_ID, UNK_ID = 0, 1
 TITLE, ABSTRACT, END = "<title>", "<abstract>", "<end>"
 TITLE_ID, ABSTRACT_ID, END_ID = 2, 3, 4
 MARKERS = (TITLE, ABSTRACT, END)
-_ATTACHED_PUNCT = re.compile(r"\s+([.,;?])")
+_ATTACHED_PUNCT = re.compile(rf"\s+([{re.escape(PUNCTUATION)}])")
 
 
 def tokenize(text: str, filters: str = REFERENCE_FILTERS) -> list[str]:

@@ -45,7 +45,8 @@ def tiny_models(tmp_path_factory, data_dir) -> Path:
     tied = {**common, "preset": "tiny-tied", "weight_averaging": True, "ema_momentum": 0.9}
     train(TrainConfig(**tied, split=SplitConfig(0.2, 0.2)), "tiny-tied", directory)
     titled = dict(corpus=str(titled_corpus(directory.parent / "titled.csv")), preset="tiny-tied", titles=True)
-    train(TrainConfig(**titled, epochs=25, patience=25, verbose=0, split=SplitConfig(0.2, 0.2)), "tiny-title", directory)
+    titled.update(epochs=25, patience=25, verbose=0, split=SplitConfig(0.2, 0.2))
+    train(TrainConfig(**titled), "tiny-title", directory)
     return directory
 
 
@@ -77,6 +78,51 @@ def tiny_env(tiny_models, monkeypatch):
     """Point patentrnn at the tiny models for one test."""
     monkeypatch.setenv("PATENTRNN_MODELS", str(tiny_models))
     return tiny_models
+
+
+@pytest.fixture
+def generator(tiny_env):
+    """The ``tiny`` model's generator."""
+    import patentrnn
+
+    return patentrnn.load("tiny")
+
+
+@pytest.fixture(scope="module")
+def default_generator(data_dir):
+    """The default model's generator (the shipped bundle)."""
+    import patentrnn
+
+    return patentrnn.load()
+
+
+@pytest.fixture
+def app(tiny_env):
+    """The page, with the ``tiny`` model chosen."""
+    from patentrnn.web import App
+
+    app = App()
+    app.form.model.value = "tiny"
+    return app
+
+
+@pytest.fixture
+def default_app(data_dir):
+    """The page as a visitor meets it: the default model."""
+    from patentrnn.web import App
+
+    return App()
+
+
+@pytest.fixture
+def page(browser):
+    """A wide page in Chromium that records (and dismisses) any dialog in ``page.dialogs``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:

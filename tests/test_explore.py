@@ -9,6 +9,7 @@ from patentrnn.bundle import load_bundle
 from patentrnn.explore import REFERENCE_RESULTS, embedding_map, nearest_words, table_html, zoo_rows
 from patentrnn.game import GuessTheHuman
 from patentrnn.generation import Generator
+from patentrnn.vocabulary import detokenize
 
 
 def test_zoo_puts_our_test_metrics_beside_the_reference(tiny_models):
@@ -35,8 +36,11 @@ def test_embedding_map_is_two_dimensional_for_the_most_frequent_words(tiny_model
 
 
 def test_guess_the_human_keeps_score(tiny_models):
-    game = GuessTheHuman(Generator(load_bundle("tiny", tiny_models)), words=10, rng_seed=3)
-    assert len(game.options) == 3 and game.options.count(game.options[game.answer]) >= 1
+    generator = Generator(load_bundle("tiny", tiny_models))
+    game = GuessTheHuman(generator, words=10, rng_seed=3)
+    real = [detokenize(abstract) for abstract in generator.test_abstracts()]
+    assert len(game.options) == 3 and any(game.options[game.answer] in text for text in real)  # the person's words
+    assert all(game.options[i] != game.options[game.answer] for i in range(3) if i != game.answer)
     assert game.pick(game.answer) is True and game.score == 1 and game.rounds == 1
     assert all(button.disabled for button in game.choices)
     game.new_round()

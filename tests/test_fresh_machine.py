@@ -13,7 +13,8 @@ import threading
 import pytest
 from conftest import run_cli
 
-from patentrnn import corpus, serving
+from patentrnn import corpus
+from patentrnn import serve as serving
 from patentrnn.corpus import CORPORA, CorpusError
 
 

@@ -12,11 +12,6 @@ from patentrnn.runtime import Runtime
 from patentrnn.vocabulary import PAD_ID, UNK_ID
 
 
-@pytest.fixture
-def generator(tiny_env):
-    return patentrnn.load("tiny")
-
-
 def test_seed_mode_returns_words_probabilities_alternatives_and_settings(generator):
     result = generator.generate("A neural network is trained", words=12, diversity=0.8, rng_seed=7)
     assert result.mode == "seed" and result.seed_words == ["A", "neural", "network", "is", "trained"]

@@ -10,8 +10,8 @@ import pytest
 
 from patentrnn.bundle import DEFAULT_MODEL, keras_model, list_names, load_bundle, models_dir
 from patentrnn.corpus import load_corpus, split_abstracts
+from patentrnn.examples import titled_sequence
 from patentrnn.runtime import Cursor, Runtime
-from patentrnn.training import titled_sequence
 
 
 def softmax(logits):
@@ -90,7 +90,7 @@ def test_tied_model_cursor_matches_keras(tiny_models):
 def test_generating_never_imports_tensorflow():
     code = (
         "import sys, patentrnn\n"
-        "from patentrnn import app, cli, rendering\n"
+        "from patentrnn import cli, rendering, web\n"
         f"r = patentrnn.load({DEFAULT_MODEL!r}).generate('A neural network', words=20, rng_seed=1)\n"
         "assert r.generated_words, 'nothing generated'\n"
         "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"

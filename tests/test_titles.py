@@ -8,9 +8,9 @@ import pytest
 
 from patentrnn.bundle import keras_model, load_bundle
 from patentrnn.corpus import normalised_title, split_abstracts
+from patentrnn.examples import abstract_batches, encode_titled, titled_sequence
 from patentrnn.generation import UNTIL_END_LIMIT, Generator
 from patentrnn.runtime import Runtime
-from patentrnn.training import abstract_batches, encode_titled, titled_sequence
 from patentrnn.vocabulary import ABSTRACT_ID, END_ID, TITLE_ID, UNK_ID, Vocabulary
 
 

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from patentrnn.bundle import BundleError, keras_model, list_bundles, load_bundle, save_bundle
+from patentrnn.examples import abstract_batches
+from patentrnn.metrics import score_logits
 from patentrnn.runtime import Runtime
-from patentrnn.training import abstract_batches, score_logits
 
 
 def test_tiny_model_trains_end_to_end_and_its_card_is_complete(tiny_models):

@@ -22,7 +22,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from patentrnn.serving import HEALTH_PATH, SESSIONS_PATH
+from patentrnn.serve import HEALTH_PATH, SESSIONS_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,18 +10,17 @@ from urllib.parse import quote
 import pytest
 
 import patentrnn
-from patentrnn.app import App, seed_text
-from patentrnn.widget import OutputView
+from patentrnn.web import App, seed_text
+from patentrnn.web.widget import OutputView
 
-WIDGET_JS = Path(patentrnn.__file__).with_name("widget.js")
+WIDGET_JS = Path(patentrnn.__file__).with_name("web") / "widget.js"
 
 
-@pytest.fixture
-def app(tiny_env):
-    app = App()
-    app.model.value = "tiny"
-    app.words.value = 20
-    return app
+@pytest.fixture(autouse=True)
+def twenty_words(app):
+    """These tests generate 20 words at a time (conftest's ``app``, the tiny model)."""
+    app.form.words.value = 20
+
 
 
 def net(app) -> list[dict]:
@@ -35,8 +34,8 @@ def index_of_net(app, position: int) -> int:
 
 
 def test_each_generated_word_carries_probability_rank_and_five_alternatives(app):
-    app.seed.value = "A neural network"
-    app.rng_seed.value = "4"
+    app.form.seed.value = "A neural network"
+    app.form.rng_seed.value = "4"
     app.generate()
     view = app.output.view
     json.dumps(view)  # it travels as JSON
@@ -51,8 +50,8 @@ def test_each_generated_word_carries_probability_rank_and_five_alternatives(app)
 
 
 def test_an_alternative_branches_keeps_the_prefix_and_the_permalink_reproduces_it(app, tiny_env):
-    app.seed.value = "A neural network"
-    app.rng_seed.value = "4"
+    app.form.seed.value = "A neural network"
+    app.form.rng_seed.value = "4"
     app.generate()
     before = [w["w"] for w in app.output.words()]
     index = index_of_net(app, 6)
@@ -91,7 +90,7 @@ def test_undo_returns_to_the_text_before(app):
 
 
 def test_branching_from_the_actual_continuation_in_random_mode(app):
-    app.start.value = "random"
+    app.form.start.value = "random"
     app.generate()
     names = [block["name"] for block in app.output.view["blocks"]]
     assert names == ["seed", "rnn", "actual"]
@@ -135,9 +134,9 @@ def test_unknown_messages_from_the_page_are_dropped(app):
 
 def test_analyse_text_shows_perplexity_shares_and_a_permalink(app, tiny_env):
     text = "A neural network is trained on images of digits."
-    app.start.value = "analyse"
-    assert app.button.description == "Analyse" and not app.seed.disabled
-    app.seed.value = text
+    app.form.start.value = "analyse"
+    assert app.form.button.description == "Analyse" and not app.form.seed.disabled
+    app.form.seed.value = text
     app.generate()
     expected = patentrnn.load("tiny").score(text)
     view = app.output.view
@@ -153,8 +152,8 @@ def test_analyse_text_shows_perplexity_shares_and_a_permalink(app, tiny_env):
 
 
 def test_branching_from_an_analysed_text_uses_the_form_settings(app):
-    app.start.value = "analyse"
-    app.seed.value = "A neural network is trained on images of digits."
+    app.form.start.value = "analyse"
+    app.form.seed.value = "A neural network is trained on images of digits."
     app.generate()
     word = app.output.words()[2]["alt"][0][0]
     app.branch(block=0, index=2, word=word)
@@ -165,16 +164,16 @@ def test_branching_from_an_analysed_text_uses_the_form_settings(app):
 @pytest.mark.parametrize("text, message", [("   ", "empty"), ("word", "at least two words")])
 def test_bad_text_to_analyse_is_one_line_and_clears_the_output(app, text, message):
     app.generate()
-    app.start.value = "analyse"
-    app.seed.value = text
+    app.form.start.value = "analyse"
+    app.form.seed.value = text
     app.generate()
     assert message in app.status.value and app.status.value.count("<div") == 1
     assert app.output.words() == [] and app.links.value == ""
 
 
 def test_hostile_text_stays_a_word_and_the_page_draws_text_only(app):
-    app.start.value = "analyse"
-    app.seed.value = '<img src=x onerror=alert(1)> "><script>alert(2)</script> A network'
+    app.form.start.value = "analyse"
+    app.form.seed.value = '<img src=x onerror=alert(1)> "><script>alert(2)</script> A network'
     app.generate()
     assert app.output.words()[0]["w"] == "<img"
     assert "<img" not in app.status.value and "<img" not in app.links.value

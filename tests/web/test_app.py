@@ -2,95 +2,86 @@
 
 from __future__ import annotations
 
-import pytest
-
-from patentrnn.app import App
 from patentrnn.corpus import DATA_ENV
-
-
-@pytest.fixture
-def app(tiny_env):
-    app = App()
-    app.model.value = "tiny"
-    return app
+from patentrnn.web import App
 
 
 def test_dropdown_lists_every_bundle_with_its_perplexity(app):
-    labels = [label for label, _ in app.model.options]
-    assert len(labels) == 3 and all("test perplexity" in label for label in labels)
+    labels = [label for label, _ in app.form.model.options]
+    assert len(labels) == 4 and all("test perplexity" in label for label in labels)
 
 
 def test_typing_a_seed_and_clicking_generates(app):
-    app.seed.value = "A neural network"
-    app.words.value = 20
-    app.rng_seed.value = "5"
-    app.button.click()
+    app.form.seed.value = "A neural network"
+    app.form.words.value = 20
+    app.form.rng_seed.value = "5"
+    app.form.button.click()
     assert app.output.text().startswith("A neural network")
     assert len([word for word in app.output.words() if word["net"]]) == 20
     assert "Permalink" in app.links.value and "data:text/plain;charset=utf-8;base64," in app.links.value
-    assert app.button.disabled is False
+    assert app.form.button.disabled is False
 
 
 def test_random_mode_shows_three_blocks(app):
-    app.start.value = "random"
-    assert app.seed.disabled
-    app.button.click()
+    app.form.start.value = "random"
+    assert app.form.seed.disabled
+    app.form.button.click()
     assert [block["name"] for block in app.output.view["blocks"]] == ["seed", "rnn", "actual"]
     assert "rng seed" in app.status.value
     assert all(word["r"] >= 1 for word in app.output.words("actual")), "the actual words are ranked too"
     assert [row["label"] for row in app.output.view["shares"]] == ["actual", "generated"]
     first = app.output.text()
-    app.button.click()  # an empty rng seed field draws a new one each time
+    app.form.button.click()  # an empty rng seed field draws a new one each time
     assert app.output.text() != first
 
 
 def test_errors_are_short_messages_and_the_button_comes_back(app):
-    app.button.click()
+    app.form.button.click()
     previous = app.output.text()
-    app.seed.value = "   "
-    app.button.click()
+    app.form.seed.value = "   "
+    app.form.button.click()
     assert "empty" in app.status.value and "Traceback" not in app.status.value
     assert app.output.words() == [] and app.links.value == "", "a failure clears the old output"
-    assert app.button.disabled is False and app.output.can_undo
+    assert app.form.button.disabled is False and app.output.can_undo
     app.undo()
     assert app.output.text() == previous
-    app.seed.value = "A network"
-    app.rng_seed.value = "abc"
-    app.button.click()
+    app.form.seed.value = "A network"
+    app.form.rng_seed.value = "abc"
+    app.form.button.click()
     assert "rng seed must be a whole number" in app.status.value
 
 
 def test_an_unexpected_failure_is_not_a_traceback(app, monkeypatch):
-    import patentrnn.app as app_module
+    import patentrnn.web.app as app_module
 
-    def explode(name):
+    def explode(name, directory=None):
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(app_module, "load", explode)
-    app.button.click()
+    app.form.button.click()
     assert "Something went wrong" in app.status.value and "secret" not in app.status.value
-    assert app.button.disabled is False
+    assert app.form.button.disabled is False
 
 
 def test_random_mode_without_a_corpus_says_why_and_seed_mode_still_works(tiny_env, monkeypatch, tmp_path):
     monkeypatch.setenv(DATA_ENV, str(tmp_path))
     app = App()
-    app.model.value = "tiny-windows"
-    app.start.value = "random"
-    app.button.click()
+    app.form.model.value = "tiny-windows"
+    app.form.start.value = "random"
+    app.form.button.click()
     assert "Random start needs" in app.status.value
     status = app.status.value
     assert status.count("<div") == 1 and "http" not in status and DATA_ENV not in status and str(tmp_path) not in status
-    app.start.value = "seed"
-    app.seed.value = "A neural network"
-    app.button.click()
+    app.form.start.value = "seed"
+    app.form.seed.value = "A neural network"
+    app.form.button.click()
     assert app.output.words()
 
 
 def test_url_parameters_fill_the_form_and_generate(app):
     problems = app.apply_query("seed=A+neural+network&words=15&diversity=1.5&model=tiny&rng_seed=9")
     assert problems == []
-    assert (app.words.value, app.diversity.value, app.rng_seed.value) == (15, 1.5, "9")
+    assert (app.form.words.value, app.form.diversity.value, app.form.rng_seed.value) == (15, 1.5, "9")
     assert "rng seed 9." in app.status.value
     assert len([word for word in app.output.words() if word["net"]]) == 15
 
@@ -98,7 +89,7 @@ def test_url_parameters_fill_the_form_and_generate(app):
 def test_invalid_url_parameters_are_reported_not_obeyed(app):
     problems = app.apply_query("diversity=9&words=100000&model=../../etc&rng_seed=-3&top_k=abc")
     assert len(problems) == 5
-    assert app.diversity.value == 0.8 and app.words.value == 50 and app.model.value == "tiny"
+    assert app.form.diversity.value == 0.8 and app.form.words.value == 50 and app.form.model.value == "tiny"
     assert "Diversity must be between 0.5 and 5." in app.status.value
 
 
@@ -110,9 +101,9 @@ def test_hostile_seed_in_the_url_is_shown_as_text(app):
 
 
 def test_permalink_reproduces_the_output_word_for_word(app, tiny_env):
-    app.seed.value = "A neural network"
-    app.diversity.value = 2.0
-    app.button.click()
+    app.form.seed.value = "A neural network"
+    app.form.diversity.value = 2.0
+    app.form.button.click()
     first = app.output.words()
     query = app.permalink_query(app.result)
     other = App()
@@ -121,7 +112,7 @@ def test_permalink_reproduces_the_output_word_for_word(app, tiny_env):
 
 
 def test_the_button_is_disabled_while_generating(app, monkeypatch):
-    import patentrnn.app as app_module
+    import patentrnn.web.app as app_module
 
     seen = []
     real_load = app_module.load
@@ -131,9 +122,9 @@ def test_the_button_is_disabled_while_generating(app, monkeypatch):
             self.generator = generator
 
         def generate(self, **settings):
-            seen.append(app.button.disabled)
+            seen.append(app.form.button.disabled)
             return self.generator.generate(**settings)
 
-    monkeypatch.setattr(app_module, "load", lambda name: Watching(real_load(name)))
-    app.button.click()
-    assert seen == [True] and app.button.disabled is False
+    monkeypatch.setattr(app_module, "load", lambda name, directory=None: Watching(real_load(name, directory)))
+    app.form.button.click()
+    assert seen == [True] and app.form.button.disabled is False

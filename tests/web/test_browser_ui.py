@@ -335,3 +335,33 @@ def test_hostile_seed_analysed_text_and_url_stay_text(open_page):
     assert page.locator(".patentrnn-app").first.evaluate("e => e.querySelectorAll('img, svg, script').length") == 0
     page.wait_for_timeout(300)
     assert page.dialogs == []
+
+
+TITLE_MODEL = "neural-network-title"
+
+
+def test_from_a_title_writes_an_abstract_that_ends_by_itself(open_page):
+    page = open_page(PHONE)
+    page.get_by_role("button", name="From a title").click()
+    page.locator(".patentrnn-control select").first.select_option(TITLE_MODEL)
+    page.locator(".patentrnn-title input").fill("Neural network for detecting fraud in credit card transactions")
+    page.locator(".patentrnn-seed textarea").fill("")
+    page.get_by_text("Until it ends").click()
+    page.get_by_placeholder("random").fill("3")
+    page.locator(".patentrnn-generate").click()
+    page.locator(f"{VIEW} .title-line").wait_for(timeout=60_000)
+    assert "Neural network for detecting fraud" in page.locator(f"{VIEW} .title-line").inner_text()
+    expect(page.locator(".patentrnn-status")).to_contain_text("ended the abstract itself", timeout=30_000)
+    words = page.locator(f"{VIEW} .generated .word").count()
+    assert 10 <= words < 300
+    assert "title=Neural+network+for+detecting" in page.locator(".patentrnn-permalink").get_attribute("href")
+
+
+def test_a_script_in_a_title_stays_text(open_page):
+    query = f"?model={TITLE_MODEL}&title=" + quote(HOSTILE[1] + " neural network") + "&words=20&rng_seed=1"
+    page = open_page(WIDE, query)
+    page.locator(f"{VIEW} .title-line").wait_for(timeout=60_000)
+    assert "<script>" in page.locator(f"{VIEW} .title-line").inner_text()
+    page.wait_for_timeout(300)
+    assert page.locator(".patentrnn-app").first.evaluate("e => e.querySelectorAll('img, svg, script').length") == 0
+    assert page.dialogs == []

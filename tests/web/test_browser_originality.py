@@ -10,18 +10,13 @@ from __future__ import annotations
 import pytest
 
 import patentrnn
-from patentrnn.app import NO_COPY
+from patentrnn.web.query import NO_COPY
 
 pytestmark = pytest.mark.browser
 SEED = "A method of training a neural network"
 RNG_SEED = 7
 
 
-@pytest.fixture(scope="module")
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
 
 
 def test_panel_after_generate_matches_the_api(server, page, data_dir):

@@ -16,9 +16,9 @@ import pytest
 from conftest import run_cli
 from voila_server import PageClient, get, sessions, voila_app, wait_for
 
-from patentrnn import serving
+from patentrnn import serve as serving
 from patentrnn.ratelimit import RateLimit
-from patentrnn.serving import HEALTH_PATH, KERNEL_PATH, ServeConfig, config_from
+from patentrnn.serve import HEALTH_PATH, KERNEL_PATH, ServeConfig, config_from
 
 
 class Clock:
@@ -56,21 +56,21 @@ def test_rate_limit_reads_its_environment():
 
 
 def test_app_drops_clicks_beyond_the_rate_and_queues_nothing(tiny_env):
-    from patentrnn.app import App
+    from patentrnn.web import App
 
     app = App()
     clock = Clock()
     app.limit = RateLimit(rate=1.0, burst=2, clock=clock)
     runs = []  # a generation disables the button while it works; a dropped click does not
-    app.button.observe(lambda change: runs.append(change["new"]), names="disabled")
+    app.form.button.observe(lambda change: runs.append(change["new"]), names="disabled")
     results = []
     for _ in range(10):
-        app.button.click()
+        app.form.button.click()
         results.append(app.result)
     assert runs.count(True) == 2 and len({id(result) for result in results}) == 2
-    assert "Too many clicks" in app.status.value and app.button.disabled is False
+    assert "Too many clicks" in app.status.value and app.form.button.disabled is False
     clock.now += 1.0
-    app.button.click()
+    app.form.button.click()
     assert runs.count(True) == 3 and app.result is not results[-1] and "Too many clicks" not in app.status.value
 
 

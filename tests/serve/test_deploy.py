@@ -25,7 +25,7 @@ import yaml
 from haproxy_front import haproxy, haproxy_in_front, self_signed_certificate, server_states
 from voila_server import ROOT, sessions, stop, voila_app, wait_for
 
-from patentrnn.serving import HEALTH_PATH, OPTIONS, RESERVED_MIB, SESSION_MIB, default_max_sessions
+from patentrnn.serve import HEALTH_PATH, OPTIONS, RESERVED_MIB, SESSION_MIB, default_max_sessions
 
 DEPLOY = ROOT / "deploy"
 KUBERNETES = DEPLOY / "kubernetes"

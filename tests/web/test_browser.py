@@ -16,14 +16,6 @@ pytestmark = pytest.mark.browser
 HOSTILE = "<img src=x onerror=alert(1)> A neural network"
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.dialogs = []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    yield page
-    context.close()
 
 
 def open_app(page, url):

@@ -1,6 +1,6 @@
 """The page's output view: an anywidget that shows words with their cards.
 
-Python sends the view as JSON in one synced trait (``view``); ``widget.js`` draws it
+Python sends the view (``views.View.wire()``) as JSON in one synced trait (``view``); ``widget.js`` draws it
 with ``textContent`` only (never ``innerHTML``), so whatever a visitor, a URL or the
 corpus wrote stays text. Every word the model scored is focusable
 (``tabindex="0"``, its rank in ``data-rank``); hovering, tapping or focusing it opens
@@ -23,44 +23,19 @@ through the callbacks given to ``on_event``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import anywidget
 import traitlets
 
-from .scoring import BUCKET_NAMES, bucket_of, bucket_shares
+from ..corpus import PUNCTUATION
+from ..scoring import BUCKET_NAMES
+from ..vocabulary import detokenize
+from .views import View
 
 HERE = Path(__file__).parent
 EMPTY_VIEW = {"kind": "empty", "blocks": [], "shares": [], "perplexity": None}
-
-
-def entry(word: str, probability=None, rank=None, alternatives: Iterable = (), net=False, chosen=False) -> dict:
-    """One word of the view."""
-    return {
-        "w": word,
-        "net": bool(net),
-        "p": None if probability is None else float(probability),
-        "r": None if rank is None else int(rank),
-        "b": None if rank is None else bucket_of(int(rank)),  # its colour: scoring.BUCKETS
-        "alt": [[str(name), float(p)] for name, p in alternatives],
-        "chosen": bool(chosen),
-        "copied": None,
-    }
-
-
-def plain_entries(words: Sequence[str]) -> list[dict]:
-    """Words shown without a card (a seed)."""
-    return [entry(word) for word in words]
-
-
-def scored_entries(scored, net=False) -> list[dict]:
-    """``ScoredWord``s or ``GeneratedWord``s; a first word (rank None) has no card."""
-    return [entry(item.word, item.probability, item.rank, item.alternatives, net) for item in scored]
-
-
-def shares_of(entries: Sequence[dict]) -> list[float]:
-    return bucket_shares([item["r"] for item in entries if item["r"] is not None])
 
 
 class OutputView(anywidget.AnyWidget):
@@ -72,10 +47,12 @@ class OutputView(anywidget.AnyWidget):
     colour = traitlets.Bool(False).tag(sync=True)  # colour each word by its rank
     can_undo = traitlets.Bool(False).tag(sync=True)
     buckets = traitlets.List(list(BUCKET_NAMES)).tag(sync=True)
+    punctuation = traitlets.List(list(PUNCTUATION)).tag(sync=True)  # written against the word before
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._handlers: dict[str, Callable] = {}
+        self.state = View()  # what the page shows, as Python objects (``views.View``)
         self.on_msg(self._received)
 
     def on_event(self, name: str, handler: Callable) -> None:
@@ -88,10 +65,13 @@ class OutputView(anywidget.AnyWidget):
         arguments = {key: value for key, value in content.items() if key != "event"}
         self._handlers[content["event"]](**arguments)
 
-    def show(self, view: dict) -> None:
-        self.view = {**EMPTY_VIEW, **view}
+    def show(self, state: View) -> None:
+        """Draw ``state``; ``self.state`` keeps it (the result objects a branch reads)."""
+        self.state = state
+        self.view = state.wire()
 
     def clear(self) -> None:
+        self.state = View()
         self.view = dict(EMPTY_VIEW)
 
     # --- reading the view (tests, downloads) -------------------------------------------
@@ -101,6 +81,4 @@ class OutputView(anywidget.AnyWidget):
         return [item for block in self.view["blocks"] if name in (None, block["name"]) for item in block["words"]]
 
     def text(self, name: str | None = None) -> str:
-        from .vocabulary import detokenize
-
         return detokenize(item["w"] for item in self.words(name))

@@ -1,0 +1,190 @@
+"""Figures a bundle's card carries beyond its test log loss: how much it copies (memorisation) and,
+for a title model, what its title buys (log loss given the title, without it, on titles never seen in
+training; where its abstracts end; whether they stay on the title's topic). All on the numpy runtime:
+no TensorFlow.
+
+    >>> from patentrnn import evaluation, load
+    >>> evaluation.memorisation(load(), n=200)
+    >>> evaluation.title_figures(load("neural-network-title"), load("neural-network-lstm"))
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+
+import numpy as np
+
+from . import corpus as corpus_module
+from . import originality
+from .sampling import DEFAULT_DIVERSITY
+from .vocabulary import ABSTRACT_ID, END_ID
+
+MEMORISATION_SPAN = 8  # a copied run of this many generated words counts as memorised
+SHARE_KEY = f"share_ge_{MEMORISATION_SPAN}"  # the card's figure: share of texts with such a run
+
+
+def memorisation(
+    generator, n: int = 200, words: int = 100, diversity: float = DEFAULT_DIVERSITY, max_copy=None
+) -> dict:
+    """How much a model copies: ``n`` generations of ``words`` words at ``diversity``, rng
+    seeds 0 … n-1, each from a random 50-word window of a test-split abstract. For each, the
+    longest run of *generated* words found word for word in a training abstract (the seed
+    is real text and never counts). Returns the share of runs ≥ ``MEMORISATION_SPAN`` words
+    and the median longest run, for the bundle's card, with the generated words' perplexity under
+    the model and the median generation time; with ``max_copy`` (generate's option), also how
+    often it steered a draw and the probability it removed."""
+    index = originality.index_for(generator.bundle)
+    longest, log_loss, steered, removed, milliseconds = [], [], 0, 0.0, []
+    for rng_seed in range(n):
+        result = generator.generate(
+            None, words=words, diversity=diversity, rng_seed=rng_seed, originality=False, max_copy=max_copy
+        )
+        ids = np.asarray(generator.vocabulary.encode_words(result.generated_words), np.int64)
+        longest.append(index.longest_copy(ids)[0])
+        log_loss += [-math.log(max(item.probability, 1e-30)) for item in result.generated]
+        milliseconds.append(result.timings["generate_ms"])
+        if result.copy_guard:
+            steered += result.copy_guard["steered"]
+            removed += result.copy_guard["mass_removed"]
+    figures = {
+        "n": n,
+        "words": words,
+        "diversity": diversity,
+        "rng_seeds": f"0-{n - 1}",
+        "start": "random 50-word window of a test-split abstract",
+        "span": MEMORISATION_SPAN,
+        SHARE_KEY: round(sum(length >= MEMORISATION_SPAN for length in longest) / n, 4),
+        "median_longest": statistics.median(longest),
+        "p90_longest": float(np.percentile(longest, 90)),
+        "max_longest": max(longest),
+        "generated_perplexity": round(math.exp(statistics.fmean(log_loss)), 2),
+        "generate_ms_median": round(statistics.median(milliseconds), 2),
+        "index_version": originality.INDEX_VERSION,
+    }
+    if max_copy is not None:
+        figures.update(
+            max_copy=max_copy,
+            steered_share=round(steered / (n * words), 5),
+            mass_removed_mean=round(removed / steered, 4) if steered else 0.0,
+        )
+    return figures
+
+
+def memorisation_key(max_copy=None) -> str:
+    """The card's key for memorisation figures: with ``max_copy``, its own."""
+    return "memorisation" if max_copy is None else f"memorisation_max_copy_{max_copy}"
+
+
+# --- title models ---------------------------------------------------------------------------------
+
+
+def test_records(bundle) -> list[tuple[int, corpus_module.Record]]:
+    """``(index row, record)`` of each test-split abstract of the bundle's corpus."""
+    path, options = corpus_module.source_of(bundle.card["corpus"])
+    used = bundle.card["corpus"].get("abstracts")
+    records = itertools.islice(corpus_module.iter_records(path, options), used)
+    return [(row, r) for row, r in enumerate(records) if corpus_module.part_of(r.abstract, bundle.split) == "test"]
+
+
+def log_loss(runtime, context: list[int], ids: list[int], first: int) -> tuple[float, int]:
+    """Summed negative log-likelihood (nats) of ``ids[first:]`` after ``context`` and ``ids[:first]``,
+    and how many targets that is."""
+    tokens = [*context, *ids]
+    logits = runtime.sequence_logits(tokens[:-1]).astype(np.float64)
+    start = len(context) + first - 1
+    rows, targets = logits[start:], np.asarray(tokens[start + 1 :])
+    peaks = rows.max(axis=1)
+    log_z = peaks + np.log(np.exp(rows - peaks[:, None]).sum(axis=1))
+    return float((log_z - rows[np.arange(len(targets)), targets]).sum()), len(targets)
+
+
+def _mean(pairs: list[tuple[float, int]]) -> float:
+    return round(sum(nll for nll, _ in pairs) / max(sum(count for _, count in pairs), 1), 4)
+
+
+def title_log_loss(title_model, plain_model, records: list, train_titles: set[str]) -> dict:
+    """Test log loss on the abstracts' words after the first (the targets every model is scored on):
+    the title model given the title, without it (``<abstract>`` first), and ``plain_model``; the same
+    on the abstracts whose normalised title never occurs in training (no sibling patent's title)."""
+    figures: dict = {}
+    subsets = {
+        "all": records,
+        "sibling_free": [r for r in records if corpus_module.normalised_title(r.patent_title) not in train_titles],
+    }
+    for name, chosen in subsets.items():
+        given, without, plain, with_end = [], [], [], []
+        for record in chosen:
+            title_ids = title_model.prepare_title(record.patent_title)[1]
+            ids = title_model.vocabulary.encode(record.abstract)
+            given.append(log_loss(title_model.runtime, title_ids, ids, 1))
+            with_end.append(log_loss(title_model.runtime, title_ids, [*ids, END_ID], 0))
+            without.append(log_loss(title_model.runtime, [ABSTRACT_ID], ids, 1))
+            plain.append(log_loss(plain_model.runtime, [], plain_model.vocabulary.encode(record.abstract), 1))
+        figures[name] = {
+            "abstracts": len(chosen),
+            "given_title": _mean(given),
+            "without_title": _mean(without),
+            plain_model.name: _mean(plain),
+            "given_title_first_word_and_end_included": _mean(with_end),
+        }
+    return figures
+
+
+def endings_and_topic(title_model, plain_model, rows: list, n: int = 200, diversity: float = DEFAULT_DIVERSITY) -> dict:
+    """For ``n`` test titles (``rows``: ``(index row, record)``): the lengths of the abstracts the title
+    model writes until it ends them, against the real abstracts' lengths; and the BM25 rank (over the
+    whole corpus, the originality index) of the title's own abstract when the generated words are the
+    query, for the title model and for ``plain_model`` seeded with the title as text (as many words)."""
+    indexes = {model.name: originality.index_for(model.bundle) for model in (title_model, plain_model)}
+    lengths, ended, real, ranks = [], 0, [], {title_model.name: [], plain_model.name: []}
+    for rng_seed, (row, record) in enumerate(rows[:n]):
+        title = corpus_module.clean(record.patent_title)
+        result = title_model.generate(title=title, diversity=diversity, rng_seed=rng_seed, originality=False)
+        lengths.append(len(result.generated))
+        ended += result.ended
+        real.append(len(title_model.vocabulary.tokenize(record.abstract)))
+        seeded = plain_model.generate(
+            seed=title, words=max(len(result.generated), 1), diversity=diversity, rng_seed=rng_seed, originality=False
+        )
+        for model, words in ((title_model, result.generated_words), (plain_model, seeded.generated_words)):
+            scores = indexes[model.name].scores(np.asarray(model.vocabulary.encode_words(words), np.int64))
+            ranks[model.name].append(int((scores > scores[row]).sum()) + 1)
+    count = len(lengths)
+    return {
+        "n": count,
+        "diversity": diversity,
+        "rng_seeds": f"0-{count - 1}",
+        "lengths": {
+            "median": statistics.median(lengths),
+            "p10": float(np.percentile(lengths, 10)),
+            "p90": float(np.percentile(lengths, 90)),
+            "ended_share": round(ended / count, 4),
+            "real_median": statistics.median(real),
+            "real_p10": float(np.percentile(real, 10)),
+            "real_p90": float(np.percentile(real, 90)),
+        },
+        "own_abstract_bm25_rank": {
+            name: {"median": statistics.median(found), "top10_share": round(sum(r <= 10 for r in found) / count, 4)}
+            for name, found in ranks.items()
+        },
+    }
+
+
+def title_figures(title_model, plain_model, n: int = 200) -> dict:
+    """Everything the card of a title model reports of its titles (see the module docstring)."""
+    if not title_model.titles:
+        raise ValueError(f"model {title_model.name!r} was not trained with titles")
+    path, options = corpus_module.source_of(title_model.bundle.card["corpus"])
+    train_titles = {
+        corpus_module.normalised_title(r.patent_title)
+        for r in corpus_module.iter_records(path, options)
+        if corpus_module.part_of(r.abstract, title_model.bundle.split) == "train"
+    }
+    rows = [(row, r) for row, r in test_records(title_model.bundle) if title_model.vocabulary.read(r.patent_title)]
+    return {
+        "test_log_loss": title_log_loss(title_model, plain_model, [r for _, r in rows], train_titles),
+        "generation": endings_and_topic(title_model, plain_model, rows, n),
+        "compared_with": plain_model.name,
+    }

@@ -1,0 +1,66 @@
+"""What an originality check reports: the longest copied span and the closest real patents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+
+def patent_url(number: str) -> str:
+    """The patent's public page."""
+    return f"https://patents.google.com/patent/US{quote(number, safe='')}"
+
+
+@dataclass
+class CopiedSpan:
+    """The longest run of the text's words found word for word in one training abstract."""
+
+    words: list[str]
+    length: int
+    start: int  # position of its first word among the text's words (as tokenized)
+    patent_number: str
+    title: str
+    date: str
+    url: str
+
+
+@dataclass
+class NearPatent:
+    """A real abstract of the model's corpus close to the text (BM25)."""
+
+    patent_number: str
+    title: str
+    date: str
+    score: float
+    part: str  # train, validation or test
+    first_words: str
+    url: str
+    source: bool = False  # random start: the abstract the seed came from, not prior art
+
+
+@dataclass
+class Originality:
+    """What ``Generator.originality`` found."""
+
+    words: int  # words checked
+    seed_words: int  # the first words, the user's, where a copy may start but not lie wholly
+    longest_copy: CopiedSpan | None  # None: no word of the text is in a training abstract
+    nearest: list[NearPatent]  # the NEAREST closest (none share a word: empty); random mode: the source first
+    corpus: str
+    timings: dict = field(default_factory=dict)  # milliseconds
+
+    @property
+    def copied_words(self) -> int:
+        return self.longest_copy.length if self.longest_copy else 0
+
+    @property
+    def prior_art(self) -> list[NearPatent]:
+        return [near for near in self.nearest if not near.source]
+
+    @property
+    def source(self) -> NearPatent | None:
+        return next((near for near in self.nearest if near.source), None)
+
+
+class OriginalityUnavailable(ValueError):
+    """The index cannot be built: the corpus is missing or is not the model's."""
