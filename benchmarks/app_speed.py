@@ -26,7 +26,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from voila_server import CHROMIUM_ARGS, benchmark_env, find_chromium, kernel_pids, pss_mib, rss_mib, voila_app  # noqa: E402
+from voila_server import (  # noqa: E402
+    CHROMIUM_ARGS,
+    ROOT,
+    benchmark_env,
+    find_chromium,
+    kernel_pids,
+    pss_mib,
+    rss_mib,
+    voila_app,
+)  # fmt: skip
 
 TRIVIAL = """import ipywidgets as widgets
 button = widgets.Button(description="Go")
@@ -58,10 +67,10 @@ def wait_for_pool(log: Path, fills: int, timeout: float = 60) -> None:
         time.sleep(0.1)
 
 
-def measure(browser, notebook: Path | None, selector: str, loads: int, clicks: int, env: dict) -> dict:
+def measure(browser, notebook: Path | None, selector: str, loads: int, clicks: int, env: dict, root=ROOT) -> dict:
     log = Path(tempfile.mkstemp(suffix=".log")[1])
     figures: dict = {"visible_s": [], "click_ms": [], "analyse_ms": []}
-    with voila_app(env, log_path=log, notebook=notebook) as (url, server):
+    with voila_app(env, log_path=log, notebook=notebook, root=root) as (url, server):
         for load in range(loads):
             wait_for_pool(log, load + 1)
             time.sleep(0.5)  # let the spare kernel settle
@@ -104,10 +113,16 @@ def measure(browser, notebook: Path | None, selector: str, loads: int, clicks: i
     return figures
 
 
+def p95(values: list[float]) -> float:
+    values = sorted(values)
+    return values[int(0.95 * (len(values) - 1))]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=5)
     parser.add_argument("--clicks", type=int, default=15)
+    parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit, measured the same way, after")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -119,7 +134,12 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as directory, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         trivial = measure(browser, trivial_notebook(Path(directory)), ".trivial-button", args.loads, 0, env)
-        ours = measure(browser, None, ".patentrnn-generate", args.loads, args.clicks, env)
+        # (PYTHONPATH: the kernels import the checkout that serves them, not the installed package)
+        ours = measure(browser, None, ".patentrnn-generate", args.loads, args.clicks, {**env, "PYTHONPATH": str(ROOT)})
+        if args.baseline:
+            root = args.baseline.resolve()
+            before = measure(browser, None, ".patentrnn-generate", args.loads, args.clicks,
+                             {**env, "PYTHONPATH": str(root)}, root=root)  # fmt: skip
         browser.close()
 
     def row(name, baseline, value, unit, target):
@@ -138,6 +158,15 @@ def main(argv=None) -> int:
     row("spare preheated kernel PSS", trivial["pss_spare"], ours["pss_spare"], "MiB", "")
     row("serving kernel RSS", trivial["rss_serving"], ours["rss_serving"], "MiB", "")
     row("spare preheated kernel RSS", trivial["rss_spare"], ours["rss_spare"], "MiB", "")
+    if args.baseline:
+        print(f"\n{'':34}{'before':>14}{'now':>12}{'':6}{'ratio':>8}   ({args.baseline.name})")
+        for name, key, unit in (("widgets visible (median s)", "visible_s", "s"),
+                                ("click -> 100 words (median ms)", "click_ms", "ms"),
+                                ("analyse 300 words (median ms)", "analyse_ms", "ms")):  # fmt: skip
+            row(name, statistics.median(before[key]), statistics.median(ours[key]), unit, "")
+        row("click -> 100 words (p95 ms)", p95(before["click_ms"]), p95(ours["click_ms"]), "ms", "")
+        for name, key in (("serving kernel PSS", "pss_serving"), ("spare preheated kernel PSS", "pss_spare")):
+            row(name, before[key], ours[key], "MiB", "")
     print(f"\npage loads: {args.loads} each; clicks: {len(ours['click_ms'])}; "
           f"all visible times (s): trivial {[round(t, 2) for t in trivial['visible_s']]}, "
           f"patentrnn {[round(t, 2) for t in ours['visible_s']]}")  # fmt: skip

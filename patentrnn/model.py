@@ -56,19 +56,11 @@ class ModelConfig:
         return cls(**known)
 
 
-_AWD = ModelConfig(
-    embedding_dim=96,
-    lstm_units=256,
-    tie_embeddings=True,
-    locked_dropout=True,
-    lstm_dropout_rate=0.3,
-    output_dropout_rate=0.3,
-    embedding_dropout_rate=0.1,
-    recurrent_dropout_rate=0.0,
-    activation_regularization=1.0,
-    temporal_activation_regularization=1.0,
-    dropout_rate=0.0,
-)
+_AWD = ModelConfig(  # the `awd` preset (see PRESETS)
+    embedding_dim=96, lstm_units=256, tie_embeddings=True, locked_dropout=True,
+    lstm_dropout_rate=0.3, output_dropout_rate=0.3, embedding_dropout_rate=0.1, recurrent_dropout_rate=0.0,
+    activation_regularization=1.0, temporal_activation_regularization=1.0, dropout_rate=0.0,
+)  # fmt: skip
 
 
 PRESETS: dict[str, ModelConfig] = {

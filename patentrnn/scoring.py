@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .runtime import Cursor
-from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID, detokenize
+from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID, detokenize, read_input
 
 MAX_SCORE_CHARACTERS = 50_000  # longer text is refused before it is cleaned or tokenized
 MAX_SCORE_WORDS = 2_000  # ~0.2 s a thousand words for the default model; longer text is refused
@@ -91,13 +91,7 @@ class Score:
 def text_words(text: str, vocabulary) -> list[str]:
     """Text to the words a model reads (cleaned and tokenized like training text),
     or a ValueError saying what is wrong with it."""
-    if not isinstance(text, str):
-        raise ValueError("the text to analyse must be a string")
-    if len(text) > MAX_SCORE_CHARACTERS:
-        raise ValueError(f"The text is too long: at most {MAX_SCORE_CHARACTERS:,} characters can be analysed.")
-    words = vocabulary.read(text)
-    if not words:
-        raise ValueError("Please enter a text to analyse: it is empty.")
+    words = read_input(text, MAX_SCORE_CHARACTERS, "analyse", vocabulary.filters)
     if len(words) < 2:
         raise ValueError("Please enter at least two words: the first is only read, the rest are scored.")
     if len(words) > MAX_SCORE_WORDS:

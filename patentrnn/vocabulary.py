@@ -45,6 +45,19 @@ def read_words(text: str, filters: str = REFERENCE_FILTERS) -> list[str]:
     return tokenize(clean(strip_controls(text)), filters)
 
 
+def read_input(text, max_characters: int, what: str, filters: str = REFERENCE_FILTERS) -> list[str]:
+    """The words of a text a visitor gave to be analysed or checked (``read_words``), or a ValueError
+    in one line: not a string, over ``max_characters``, or empty. ``what`` names it: "analyse", "check"."""
+    if not isinstance(text, str):
+        raise ValueError(f"the text to {what} must be a string")
+    if len(text) > max_characters:
+        raise ValueError(f"The text is too long to {what}: {len(text):,} characters, at most {max_characters:,}.")
+    words = read_words(text, filters)
+    if not words:
+        raise ValueError(f"Please give a text to {what}: it is empty.")
+    return words
+
+
 def detokenize(words: Iterable[str]) -> str:
     """Join words, putting punctuation back against the word before it.
 

@@ -39,6 +39,7 @@ import logging
 import numpy as np
 
 from ..settings import CACHE_ENV, cache_dir
+from ..vocabulary import read_input
 from .arrays import INDEX_VERSION
 from .index import NEAREST, Index
 from .results import CopiedSpan, NearPatent, Originality, OriginalityUnavailable, patent_url
@@ -76,13 +77,7 @@ def check_text(bundle, text: str, seed_words: int = 0) -> Originality:
 
     Raises ValueError for text that is not a string, is empty or holds more than
     ``MAX_CHARACTERS`` characters, or for a ``seed_words`` out of range."""
-    if not isinstance(text, str):
-        raise ValueError("text must be a string")
-    if len(text) > MAX_CHARACTERS:
-        raise ValueError(f"The text is too long to check: {len(text):,} characters, at most {MAX_CHARACTERS:,}.")
-    words = bundle.vocabulary.read(text)  # as a seed is read
-    if not words:
-        raise ValueError("Please give a text to check: it is empty.")
+    words = read_input(text, MAX_CHARACTERS, "check", bundle.vocabulary.filters)  # as a seed is read
     if isinstance(seed_words, bool) or not isinstance(seed_words, int) or not 0 <= seed_words <= len(words):
         raise ValueError(f"seed_words must be a whole number from 0 to the text's {len(words)} words")
     ids = np.asarray(bundle.vocabulary.encode_words(words), np.int64)

@@ -184,8 +184,7 @@ function render({ model, el }) {
   card.hidden = true;
   el.append(toolbar, summary, body);
 
-  let view = model.get("view");
-  let entries = []; // [block][index] -> entry, for the card
+  // the widget's model is the one view state: a card reads its word from it
   let current = null; // the word whose card is open
   let hideTimer = null;
   let refocus = false;
@@ -214,7 +213,7 @@ function render({ model, el }) {
     clearTimeout(hideTimer);
     if (current === word && !card.hidden) return;
     hide();
-    const item = entries[+word.dataset.block][+word.dataset.index];
+    const item = model.get("view").blocks[+word.dataset.block].words[+word.dataset.index];
     const branch = (name, event) => {
       body.classList.add("busy");
       refocus = event.detail === 0; // Enter or Space: keep the keyboard on the text after the redraw
@@ -276,7 +275,7 @@ function render({ model, el }) {
 
   function draw() {
     hide();
-    view = model.get("view");
+    const view = model.get("view");
     const colour = model.get("colour") || view.kind === "analysis";
     box.checked = colour;
     box.disabled = view.kind === "analysis";
@@ -285,7 +284,6 @@ function render({ model, el }) {
     undo.disabled = !model.get("can_undo");
     body.classList.remove("busy");
     legend.replaceChildren(...model.get("buckets").map((name, i) => make("span", `chip b${i}`, name)));
-    entries = view.blocks.map((block) => block.words);
     body.replaceChildren(...bodyOf(view, punctuation));
     summary.replaceChildren(...summaryOf(view, model.get("buckets")));
     if (refocus) {

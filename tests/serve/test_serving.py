@@ -115,6 +115,8 @@ def test_voila_runs_the_repository_config_and_template():
     assert argv[0].endswith("notebooks/app.ipynb")
     assert f"--Voila.config_file_paths={serving.PROJECT_ROOT}" in argv and "--VoilaServer.max_sessions=5" in argv
     assert "--VoilaConfiguration.default_pool_size=2" in argv and "--MappingKernelManager.cull_connected=False" in argv
+    # the pool size has one definition, ServeConfig's (plain Voilà on Binder keeps Voilà's default of 1)
+    assert "default_pool_size" not in (serving.PROJECT_ROOT / "voila.json").read_text()
     template = serving.TEMPLATES / "voila" / "templates" / serving.TEMPLATE
     assert (template / "static" / Path(HEALTH_PATH).name).is_file()
     assert json.loads((template / "conf.json").read_text())["base_template"] == "lab"

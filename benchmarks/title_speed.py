@@ -1,0 +1,62 @@
+"""A whole abstract from a title, against 100 words today: the time a visitor waits, side by side.
+
+The default model writes 100 words after a 50-word seed (today's page); the title model reads a test
+title and writes until it ends the abstract (at most 300 words). The two run interleaved on the same
+rng seeds, in one process, first without the originality check (generation alone), then with it (what
+the page does). Target: a whole abstract within 2x the time of 100 words.
+
+    python benchmarks/title_speed.py [--title-model neural-network-title] [--model neural-network-lstm] [--runs 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as a serving kernel runs (serve.kernel_environment)
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--title-model", default="neural-network-title")
+    parser.add_argument("--model", default="neural-network-lstm")
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args(argv)
+
+    import patentrnn
+    from patentrnn.evaluation import test_records
+
+    writer, today = patentrnn.load(args.title_model), patentrnn.load(args.model)
+    titles = [r.patent_title for _, r in test_records(writer.bundle) if writer.vocabulary.read(r.patent_title)]
+    seeds = [" ".join(words[:50]) for words in today.test_abstracts() if len(words) >= 50]
+    print(f"{args.title_model} from {len(titles)} test titles, against {args.model}: 100 words after 50-word seeds")
+    print(f"BLAS threads: OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; {args.runs} rng seeds\n")
+    for check in (False, True):
+        whole, hundred, lengths = [], [], []
+        for rng_seed in range(args.runs):
+            started = time.perf_counter()
+            result = writer.generate(title=titles[rng_seed % len(titles)], rng_seed=rng_seed, originality=check)
+            whole.append((time.perf_counter() - started) * 1000)
+            lengths.append(len(result.generated))
+            started = time.perf_counter()
+            today.generate(seeds[rng_seed % len(seeds)], words=100, rng_seed=rng_seed, originality=check)
+            hundred.append((time.perf_counter() - started) * 1000)
+        ratio = statistics.median(whole) / statistics.median(hundred)
+        label = "with the originality check" if check else "generation alone"
+        print(f"{label}:")
+        print(f"  {args.model}, 100 words       median {statistics.median(hundred):7.2f} ms, p95 {p95(hundred):7.2f}")
+        print(f"  {args.title_model}, until end  median {statistics.median(whole):7.2f} ms, p95 {p95(whole):7.2f}"
+              f"  (median {statistics.median(lengths):g} words, longest {max(lengths)})")  # fmt: skip
+        print(f"  ratio {ratio:.2f}x (target <= 2x)\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
