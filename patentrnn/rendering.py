@@ -150,8 +150,8 @@ def _title_lines(row: dict) -> list[str]:
         f"({free['abstracts']}): {free['given_title']:.4f} / {free['without_title']:.4f} / {free[compared]:.4f}",
         f"{row['name']}: written until it ends, median {made['lengths']['median']:g} words (real "
         f"{made['lengths']['real_median']:g}), {made['lengths']['ended_share']:.0%} ended by themselves; own abstract "
-        f"in BM25's top 10: {ranks[row['name']]['top10_share']:.0%} ({compared} seeded with the title: "
-        f"{ranks[compared]['top10_share']:.0%})",
+        f"in BM25's top 10: {ranks[row['name']]['top10_share']:.1%} ({compared} seeded with the title: "
+        f"{ranks[compared]['top10_share']:.1%})",
     ]
 
 

@@ -11,7 +11,7 @@ def test_models_lists_bundles(tiny_models):
     done = run_cli("models", "--models-dir", str(tiny_models))
     assert done.returncode == 0 and "tiny-windows" in done.stdout and "perplexity" in done.stdout
     rows = json.loads(run_cli("models", "--json", "--models-dir", str(tiny_models)).stdout)
-    assert {row["name"] for row in rows} == {"tiny", "tiny-windows", "tiny-tied"}
+    assert {row["name"] for row in rows} == {"tiny", "tiny-windows", "tiny-tied", "tiny-title"}
 
 
 def test_generate_seed_random_and_json(tiny_models):

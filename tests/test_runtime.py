@@ -69,7 +69,7 @@ def test_generation_cursor_matches_keras(name, data_dir):
 
 
 def test_tiny_models_agree_too(tiny_models):
-    for name in ("tiny", "tiny-windows", "tiny-tied"):
+    for name in ("tiny", "tiny-windows", "tiny-tied", "tiny-title"):
         bundle = load_bundle(name, tiny_models)
         ids = bundle.vocabulary.encode("A neural network is trained on data to classify signals .")
         expected = softmax(np.asarray(keras_model(bundle)(np.array([ids]), training=False))[0])

@@ -163,7 +163,7 @@ def test_corrupt_bundles_get_clear_errors(tiny_models, tmp_path):
 
 def test_list_bundles_reads_cards(tiny_models):
     rows = {row["name"]: row for row in list_bundles(tiny_models)}
-    assert set(rows) == {"tiny", "tiny-windows", "tiny-tied"}
+    assert set(rows) == {"tiny", "tiny-windows", "tiny-tied", "tiny-title"}
     assert rows["tiny"]["test"]["perplexity"] > 1
 
 

@@ -35,6 +35,7 @@ The package: ``results`` (what a check reports), ``arrays`` (the file's contents
 from __future__ import annotations
 
 import logging
+import weakref
 
 import numpy as np
 
@@ -55,19 +56,20 @@ log = logging.getLogger(__name__)
 MAX_CHARACTERS = 100_000  # a longer text is refused (a generation holds at most 5,500 words)
 UNAVAILABLE = "Closest real patents and copied spans need the model's corpus, which is not available here."
 FAILED = "The check for closest real patents and copied spans failed this time."
-_unavailable: dict[str, str] = {}  # a bundle's path -> why its index cannot be built (asked once)
+_unavailable: dict[int, tuple] = {}  # id(bundle) -> (a weak reference to it, why its index cannot be built)
 
 
 def index_for(bundle) -> Index:
     """The bundle's index, opened once (built in a child process when missing); raises
-    OriginalityUnavailable, remembered, without the corpus."""
-    known = _unavailable.get(str(bundle.path))
-    if known:
-        raise OriginalityUnavailable(known)
+    OriginalityUnavailable, remembered for this bundle object (a later one, e.g. once the corpus is
+    there, asks again), without the corpus."""
+    known = _unavailable.get(id(bundle))
+    if known and known[0]() is bundle:
+        raise OriginalityUnavailable(known[1])
     try:
         return load_index(bundle.card, bundle.vocabulary, bundle.split, build=build_in_child)
     except OriginalityUnavailable as error:
-        _unavailable[str(bundle.path)] = str(error)
+        _unavailable[id(bundle)] = (weakref.ref(bundle), str(error))
         raise
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from ..vocabulary import UNK_ID
-from .arrays import INDEX_VERSION, MAGIC, PARTS
+from . import arrays
+from .arrays import MAGIC, PARTS
 from .results import CopiedSpan, NearPatent, Originality, patent_url
 
 NEAREST = 3  # closest real patents reported
@@ -49,7 +50,7 @@ class Index:
             if not 0 < length < 1 << 20:
                 raise ValueError("damaged header")
             header = json.loads(handle.read(length))
-            if header.get("version") != INDEX_VERSION or header.get("identity") != identity:
+            if header.get("version") != arrays.INDEX_VERSION or header.get("identity") != identity:
                 raise ValueError("built for another version, corpus or model")
             if header.get("byteorder") != sys.byteorder:
                 raise ValueError("built on a machine of another byte order")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from .. import corpus as corpus_module
 from ..settings import PROJECT_ROOT, cache_dir
-from .arrays import INDEX_VERSION, build_arrays, write_index
+from . import arrays
+from .arrays import build_arrays, write_index
 from .index import Index
 from .results import OriginalityUnavailable
 
@@ -42,7 +43,7 @@ def index_identity(card: dict, vocabulary, split: corpus_module.SplitConfig) -> 
 def index_path(identity: dict, directory: Path | None = None) -> Path:
     key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
     name = f"originality-{identity['corpus_sha256'][:12]}-{key[:16]}"
-    return (directory or cache_dir()) / f"{name}-v{INDEX_VERSION}.idx"
+    return (directory or cache_dir()) / f"{name}-v{arrays.INDEX_VERSION}.idx"
 
 
 _open: dict[Path, Index] = {}

@@ -18,6 +18,7 @@ from conftest import run_cli
 from patentrnn import corpus, evaluation, originality
 from patentrnn.bundle import list_bundles, load_bundle, write_card_figures
 from patentrnn.generation import Generator
+from patentrnn.originality import arrays, store
 from patentrnn.rendering import render_originality_html, render_originality_text
 from patentrnn.vocabulary import detokenize
 from patentrnn.web.views import generation_view
@@ -192,7 +193,7 @@ def test_without_the_corpus_generation_works_and_says_so(tmp_path, monkeypatch):
 @pytest.fixture
 def fresh(default_generator, tmp_path, monkeypatch):
     """The default model's card, vocabulary and split, with an empty index cache."""
-    monkeypatch.setattr(originality, "_open", {})
+    monkeypatch.setattr(store, "_open", {})
     bundle = default_generator.bundle
     return tmp_path, (bundle.card, default_generator.vocabulary, bundle.split)
 
@@ -203,8 +204,8 @@ def test_index_is_built_once_then_reused(fresh, monkeypatch):
     path = index.path
     assert path.parent == directory and path.name.startswith(f"originality-{model[0]['corpus']['sha256'][:12]}-")
     built = path.stat().st_mtime_ns
-    monkeypatch.setattr(originality, "_open", {})
-    monkeypatch.setattr(originality, "build_arrays", lambda *a: pytest.fail("rebuilt a good index"))
+    monkeypatch.setattr(store, "_open", {})
+    monkeypatch.setattr(store, "build_arrays", lambda *a: pytest.fail("rebuilt a good index"))
     again = originality.load_index(*model, directory)
     assert again.path == path and path.stat().st_mtime_ns == built
 
@@ -223,12 +224,12 @@ def test_damaged_or_stale_index_is_rebuilt(fresh, default_generator, monkeypatch
         else:
             data = bytearray(b"not an index")
         path.write_bytes(bytes(data))
-        monkeypatch.setattr(originality, "_open", {})
+        monkeypatch.setattr(store, "_open", {})
         index = originality.load_index(*model, directory)
         assert index.check(["A"], np.array([default_generator.vocabulary.index["A"]])).nearest == expected.nearest
     # a new index version gets a new file, and the old version's file goes
-    monkeypatch.setattr(originality, "INDEX_VERSION", originality.INDEX_VERSION + 1)
-    monkeypatch.setattr(originality, "_open", {})
+    monkeypatch.setattr(arrays, "INDEX_VERSION", originality.INDEX_VERSION + 1)
+    monkeypatch.setattr(store, "_open", {})
     newer = originality.load_index(*model, directory).path
     assert newer != path and newer.is_file() and not path.exists()
 
