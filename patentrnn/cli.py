@@ -31,10 +31,10 @@ def _read_options(args):
 
 def _add_read_arguments(parser) -> None:
     """How to read a corpus file (``documents.ReadOptions``); each is detected when not given."""
-    from .documents import READ_HELP, ReadOptions
+    from .documents import FORMATS, READ_HELP, SPLITS, ReadOptions
     from .options import add_arguments
 
-    add_arguments(parser, ReadOptions, READ_HELP)
+    add_arguments(parser, ReadOptions, READ_HELP, choices={"format": FORMATS, "documents": SPLITS})
 
 
 def _train(args) -> int:
@@ -255,7 +255,7 @@ def _model_commands(commands, where, as_json, which) -> None:
 
     train = commands.add_parser("train", parents=[where], help="train a model and save it as a bundle")
     train.add_argument("--name", required=True, help="bundle name under models/")
-    add_arguments(train, TrainConfig, HELP, FLAGS, skip=SKIPPED)
+    add_arguments(train, TrainConfig, HELP, FLAGS, skip=SKIPPED, choices={"mode": ("abstracts", "windows")})
     _add_read_arguments(train)
     train.add_argument("--model-overrides", help="JSON, e.g. '{\"lstm_units\": 128}'")
     train.add_argument("--split-seed", type=int, default=0)

@@ -9,9 +9,12 @@ from dataclasses import MISSING, fields
 _TYPES = {"int": int, "float": float, "str": str}
 
 
-def add_arguments(parser, cls, helps: dict[str, str], flags: dict[str, str] | None = None, skip=()) -> None:
+def add_arguments(
+    parser, cls, helps: dict[str, str], flags: dict[str, str] | None = None, skip=(), choices: dict | None = None
+) -> None:
     """One option a field of ``cls`` (``--field-name``, or ``flags[name]``), defaulting to the field's
-    default; booleans are switches. Fields in ``skip`` are left to the caller."""
+    default, limited to ``choices[name]`` when given; booleans are switches. Fields in ``skip`` are left
+    to the caller."""
     for field in fields(cls):
         if field.name in skip:
             continue
@@ -23,7 +26,14 @@ def add_arguments(parser, cls, helps: dict[str, str], flags: dict[str, str] | No
             continue
         kind = _TYPES[field.type.replace(" | None", "")]
         shown = f" (default {default})" if default is not None else ""
-        parser.add_argument(flag, dest=field.name, type=kind, default=default, help=text + shown)
+        parser.add_argument(
+            flag,
+            dest=field.name,
+            type=kind,
+            default=default,
+            choices=(choices or {}).get(field.name),
+            help=text + shown,
+        )
 
 
 def from_arguments(args: argparse.Namespace, cls, skip=(), **given):

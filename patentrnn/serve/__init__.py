@@ -73,7 +73,7 @@ log = logging.getLogger("patentrnn.serve")
 
 def fetch_corpora() -> Path | None:
     """Fetch (or find) every named corpus, hash-checked; return the directory holding them all."""
-    from .corpus import CORPORA, locate
+    from ..corpus import CORPORA, locate
 
     directories = {locate(name)[1].parent for name in CORPORA}
     return directories.pop() if len(directories) == 1 else None
@@ -82,8 +82,8 @@ def fetch_corpora() -> Path | None:
 def build_originality_indexes() -> list[str]:
     """Open or build every shipped bundle's originality index before serving, so that no
     visitor's first click waits seconds on it; returns one line per bundle for the log."""
-    from . import originality
-    from .bundle import list_names, load_bundle
+    from .. import originality
+    from ..bundle import list_names, load_bundle
 
     lines = []
     for name in list_names():

@@ -11,6 +11,7 @@ import pytest
 
 import patentrnn
 from patentrnn.web import App, seed_text
+from patentrnn.web.views import Block, View, Word
 from patentrnn.web.widget import OutputView
 
 WIDGET_JS = Path(patentrnn.__file__).with_name("web") / "widget.js"
@@ -194,7 +195,7 @@ def test_seed_text_reads_back_as_the_same_words():
 def test_the_view_starts_empty_and_clears(tiny_env):
     view = OutputView()
     assert view.words() == [] and view.view["kind"] == "empty"
-    view.show({"kind": "analysis", "blocks": [{"name": "text", "title": None, "words": []}]})
-    assert view.view["perplexity"] is None
+    view.show(View("analysis", [Block("text", None, [Word("A")])]))
+    assert view.view["perplexity"] is None and view.words() == [Word("A").wire()] and view.state.kind == "analysis"
     view.clear()
-    assert view.view["blocks"] == []
+    assert view.view["blocks"] == [] and view.state.kind == "empty"
