@@ -1,8 +1,10 @@
 """Every path and environment variable the package reads, in one place.
 
 Nothing in the package writes ``os.environ`` to pass a parameter: functions take a directory
-(``load(name, directory)``, ``App(models_dir)``) and the server builds its kernels' environment as a
-dict for the child processes (``serve.config.kernel_environment``).
+(``load(name, directory)``, ``App(models_dir)``). Two writes remain, each an environment for what the
+process starts: ``patentrnn serve`` puts its kernels' environment (``serve.kernel_environment``: rate
+limit, data directory, one BLAS thread) into its own, which Voilà's kernels, its child processes,
+inherit; ``quiet_tensorflow`` sets TensorFlow's log level before TensorFlow is imported.
 
 ==========================  =====================================================================
 ``PATENTRNN_DATA``          a directory holding the corpus CSVs (else they are fetched, pooch)

@@ -144,7 +144,7 @@ def serve(config: ServeConfig, root: Path | None = None) -> int:
     data_dir = fetch_corpora()
     sized = f" (sized from {memory_mib()} MiB at {SESSION_MIB} MiB a session)" if not config.max_sessions else ""
     config = dataclasses.replace(config, max_sessions=config.session_limit)  # measured once
-    os.environ.update(kernel_environment(config, data_dir))
+    os.environ.update(kernel_environment(config, data_dir))  # (what Voilà's kernels, our children, inherit)
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("[patentrnn] %(message)s"))
     log.addHandler(handler)
