@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from voila_server import (  # noqa: E402
     CHROMIUM_ARGS,
+    NO_CHROMIUM,
     ROOT,
     benchmark_env,
     find_chromium,
@@ -128,7 +129,7 @@ def main(argv=None) -> int:
 
     chromium = find_chromium()
     if not chromium:
-        print("Chromium not found: apt-get install -y chromium, or set PATENTRNN_CHROMIUM", file=sys.stderr)
+        print(NO_CHROMIUM, file=sys.stderr)
         return 1
     env = benchmark_env()
     with tempfile.TemporaryDirectory() as directory, sync_playwright() as playwright:

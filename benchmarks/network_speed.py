@@ -40,7 +40,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 from app_speed import trivial_notebook  # noqa: E402
 from haproxy_front import haproxy_in_front, self_signed_certificate  # noqa: E402
-from voila_server import CHROMIUM_ARGS, benchmark_env, find_chromium, voila_app  # noqa: E402
+from voila_server import CHROMIUM_ARGS, NO_CHROMIUM, benchmark_env, find_chromium, voila_app  # noqa: E402
 
 LIGHTHOUSE = "12.2.3"
 LIGHTHOUSE_DIR = HERE / ".lighthouse"
@@ -328,7 +328,7 @@ def main(argv=None) -> int:
 
     chromium = find_chromium()
     if not chromium:
-        print("Chromium not found: apt-get install -y chromium, or set PATENTRNN_CHROMIUM", file=sys.stderr)
+        print(NO_CHROMIUM, file=sys.stderr)
         return 1
     env = benchmark_env()
     serve_args = ("--max-sessions", "60", "--pool-size", "2")

@@ -15,6 +15,7 @@ explicit path) is used instead when given.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import unicodedata
@@ -283,6 +284,14 @@ def part_of(text: str, config: SplitConfig = SplitConfig()) -> str:
     if position < config.test + config.validation:
         return "validation"
     return "train"
+
+
+def records_of(card_corpus: dict, split: SplitConfig, part: str) -> Iterator[tuple[int, Record]]:
+    """``(row, record)`` of each abstract in ``part`` of a bundle's corpus (its card's "corpus"), row
+    counting every abstract the model was trained from (the originality index's rows)."""
+    path, options = source_of(card_corpus)
+    records = itertools.islice(iter_records(path, options), card_corpus.get("abstracts"))
+    return ((row, record) for row, record in enumerate(records) if part_of(record.abstract, split) == part)
 
 
 def split_abstracts(

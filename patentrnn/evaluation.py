@@ -10,7 +10,6 @@ no TensorFlow.
 
 from __future__ import annotations
 
-import itertools
 import math
 import statistics
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from . import corpus as corpus_module
 from . import originality
+from .metrics import score_logits
 from .sampling import DEFAULT_DIVERSITY
 from .vocabulary import ABSTRACT_ID, END_ID
 
@@ -82,22 +82,16 @@ def memorisation_key(max_copy=None) -> str:
 
 def test_records(bundle) -> list[tuple[int, corpus_module.Record]]:
     """``(index row, record)`` of each test-split abstract of the bundle's corpus."""
-    path, options = corpus_module.source_of(bundle.card["corpus"])
-    used = bundle.card["corpus"].get("abstracts")
-    records = itertools.islice(corpus_module.iter_records(path, options), used)
-    return [(row, r) for row, r in enumerate(records) if corpus_module.part_of(r.abstract, bundle.split) == "test"]
+    return list(corpus_module.records_of(bundle.card["corpus"], bundle.split, "test"))
 
 
 def log_loss(runtime, context: list[int], ids: list[int], first: int) -> tuple[float, int]:
     """Summed negative log-likelihood (nats) of ``ids[first:]`` after ``context`` and ``ids[:first]``,
     and how many targets that is."""
     tokens = [*context, *ids]
-    logits = runtime.sequence_logits(tokens[:-1]).astype(np.float64)
     start = len(context) + first - 1
-    rows, targets = logits[start:], np.asarray(tokens[start + 1 :])
-    peaks = rows.max(axis=1)
-    log_z = peaks + np.log(np.exp(rows - peaks[:, None]).sum(axis=1))
-    return float((log_z - rows[np.arange(len(targets)), targets]).sum()), len(targets)
+    scored = score_logits(runtime.sequence_logits(tokens[:-1])[start:], np.asarray(tokens[start + 1 :]))
+    return scored["nll"], scored["count"]
 
 
 def _mean(pairs: list[tuple[float, int]]) -> float:
@@ -176,11 +170,10 @@ def title_figures(title_model, plain_model, n: int = 200) -> dict:
     """Everything the card of a title model reports of its titles (see the module docstring)."""
     if not title_model.titles:
         raise ValueError(f"model {title_model.name!r} was not trained with titles")
-    path, options = corpus_module.source_of(title_model.bundle.card["corpus"])
+    bundle = title_model.bundle
     train_titles = {
         corpus_module.normalised_title(r.patent_title)
-        for r in corpus_module.iter_records(path, options)
-        if corpus_module.part_of(r.abstract, title_model.bundle.split) == "train"
+        for _, r in corpus_module.records_of(bundle.card["corpus"], bundle.split, "train")
     }
     rows = [(row, r) for row, r in test_records(title_model.bundle) if title_model.vocabulary.read(r.patent_title)]
     return {

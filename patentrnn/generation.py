@@ -15,6 +15,7 @@ generated one. Never imports TensorFlow.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import random
 import time
@@ -69,10 +70,14 @@ class Generator:
         self.vocabulary = bundle.vocabulary
         self.titles = self.vocabulary.has_titles  # trained with TrainConfig.titles
         banned = (PAD_ID, UNK_ID, TITLE_ID, ABSTRACT_ID) if self.titles else (PAD_ID, UNK_ID)
+        self._banned = banned
         self.sampler = Sampler(len(self.vocabulary), banned=banned + ((END_ID,) if self.titles else ()))
-        # words=None: the title model may draw <end> (its own buffers, made on first use)
-        self._ending_sampler = (lambda: Sampler(len(self.vocabulary), banned=banned)) if self.titles else None
         self.starts = Starts(self.bundle)
+
+    @functools.cached_property
+    def ending_sampler(self) -> Sampler:
+        """words=None: a title model's sampler that may draw ``<end>`` (its own buffers, made on first use)."""
+        return Sampler(len(self.vocabulary), banned=self._banned)
 
     # --- seeds ----------------------------------------------------------------------
 
@@ -151,8 +156,8 @@ class Generator:
         settings = {key: value for key, value in settings.items() if key != "rng_seed"}
         title = settings.pop("title", None)
         run = self._run_settings(title=title, **settings)
-        title_words, context = self.prepare_title(title) if title is not None else (None, [])
-        context = context or ([ABSTRACT_ID] if self.titles else [])
+        title_words = self.prepare_title(title)[0] if title is not None else None
+        context = self.starts.context(title_words)
         seed_words = [*before, word][-MAX_SEED_WORDS:]
         if len(seed_words) < 2 and not context:
             raise ValueError("A branch needs a word before the one picked.")
@@ -185,7 +190,8 @@ class Generator:
         """Read the start, write, and describe it all as a ``Generation`` (with ``score_last``: and
         the start's last word scored, ``(generation, ScoredWord)``)."""
         seed_ids = self.vocabulary.encode_words(start.seed_words)
-        guard = self._copy_guard(run.settings["max_copy"], seed_ids, start.notes)
+        sampler = self.ending_sampler if run.until_end else self.sampler
+        guard = self._copy_guard(run.settings["max_copy"], seed_ids, start.notes, sampler)
         read_started = time.perf_counter()
         tokens = start.context + seed_ids
         cursor = Cursor(self.runtime, tokens[:-1] if score_last else tokens)
@@ -195,7 +201,6 @@ class Generator:
             last = score_rows(row[None, :], [seed_ids[-1]], start.seed_words[-1:], self.vocabulary)[0][0]
             cursor.feed(seed_ids[-1])
         generate_started = time.perf_counter()
-        sampler = self._ending_sampler_instance() if run.until_end else self.sampler
         generated, ended = self._write(cursor, sampler, run.sampling, run.limit, run.rng, guard)
         finished = time.perf_counter()
         if run.until_end and not ended:
@@ -227,11 +232,6 @@ class Generator:
                 result.notes.append(note)
             result.timings["originality_ms"] = round((time.perf_counter() - checked) * 1000, 3)
         return result, last
-
-    def _ending_sampler_instance(self) -> Sampler:
-        if not isinstance(self._ending_sampler, Sampler):
-            self._ending_sampler = self._ending_sampler()
-        return self._ending_sampler
 
     def _write(self, cursor: Cursor, sampler: Sampler, sampling: SamplingConfig, limit: int, rng, guard):
         """Up to ``limit`` words, or until ``<end>`` is drawn: ``(generated words, ended)``."""
@@ -279,7 +279,7 @@ class Generator:
         ]
         return (generated[:-1], True) if ended else (generated, False)
 
-    def _copy_guard(self, max_copy: int | None, seed_ids: list[int], notes: list[str]) -> CopyGuard | None:
+    def _copy_guard(self, max_copy: int | None, seed_ids: list[int], notes: list[str], sampler) -> CopyGuard | None:
         if max_copy is None:
             return None
         try:
@@ -287,7 +287,7 @@ class Generator:
         except originality_module.OriginalityUnavailable:
             notes.append(NO_COPY_CHECK)
             return None
-        return CopyGuard(index, max_copy, list(seed_ids), len(self.vocabulary) - len(self.sampler.banned))
+        return CopyGuard(index, max_copy, list(seed_ids), len(self.vocabulary) - len(sampler.banned))
 
     # --- scoring --------------------------------------------------------------------
 
@@ -297,9 +297,9 @@ class Generator:
         the first; unknown words as ``<unk>``) and perplexity. With ``title`` (title models
         only), the title is read first and the text's first word is scored too. See
         ``patentrnn.scoring`` for the limits (``MAX_SCORE_WORDS``); bad input raises ``ValueError``."""
-        if title is not None:
-            return score_text(self.runtime, self.vocabulary, text, self.name, self.prepare_title(title)[1])
-        return score_text(self.runtime, self.vocabulary, text, self.name, [ABSTRACT_ID] if self.titles else [])
+        context = self.prepare_title(title)[1] if title is not None else self.starts.context(None)
+        return score_text(self.runtime, self.vocabulary, text, self.name, context)
+
 
 _loaded: dict[tuple[str, str], Generator] = {}
 

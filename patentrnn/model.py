@@ -18,7 +18,6 @@ LSTM's output. Weight averaging is a training option (``TrainConfig.weight_avera
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import asdict, dataclass, replace
 
 
@@ -91,7 +90,7 @@ PRESETS: dict[str, ModelConfig] = {
     "awd": _AWD,
     # A few seconds of training, for tests and CI.
     "tiny": ModelConfig(embedding_dim=8, lstm_units=8, dense_units=8, dropout_rate=0.0),
-    "tiny-tied": dataclasses.replace(
+    "tiny-tied": replace(
         _AWD, embedding_dim=8, lstm_units=8, lstm_dropout_rate=0.2, output_dropout_rate=0.2, recurrent_dropout_rate=0.1
     ),
 }

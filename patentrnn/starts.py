@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 from dataclasses import dataclass, field
 
@@ -66,26 +65,34 @@ class Starts:
         words = self.vocabulary.read(title)
         if not words:
             raise ValueError("Please enter a title: it is empty.")
-        return words, [TITLE_ID, *self.vocabulary.encode_words(words), ABSTRACT_ID]
+        return words, self.context(words)
+
+    def context(self, title_words: list[str] | None) -> list[int]:
+        """The ids a title model reads before an abstract: ``<title> title <abstract>``, or ``<abstract>``
+        without a title; nothing for a model without titles."""
+        if not self.titles:
+            return []
+        if not title_words:
+            return [ABSTRACT_ID]
+        return [TITLE_ID, *self.vocabulary.encode_words(title_words), ABSTRACT_ID]
 
     def test_documents(self) -> list[tuple[list[str], list[str]]]:
         """``(title words, abstract words)`` of each test-split abstract of the model's corpus
-        (loaded once; titles [] where the corpus has none)."""
+        (loaded once; titles [] where the corpus has none, or the model reads none)."""
         if self._test_documents is None:
             card = self.bundle.card
             name = card.get("corpus", {}).get("name")
             if not name:
                 raise ValueError(f"model {self.name!r} does not name its corpus")
             try:
-                path, options = corpus_module.source_of(card["corpus"])
-                config = self.bundle.split
-                used = card["corpus"].get("abstracts")  # a run may use the first N abstracts only
                 tokenize = self.vocabulary.tokenize
                 # streamed: a serving kernel keeps only the test part in memory
                 self._test_documents = [
-                    (tokenize(corpus_module.clean(record.patent_title)), tokenize(record.abstract))
-                    for record in itertools.islice(corpus_module.iter_records(path, options), used)
-                    if corpus_module.part_of(record.abstract, config) == "test"
+                    (
+                        tokenize(corpus_module.clean(record.patent_title)) if self.titles else [],
+                        tokenize(record.abstract),
+                    )
+                    for _, record in corpus_module.records_of(card["corpus"], self.bundle.split, "test")
                 ]
             except corpus_module.CorpusError as error:
                 raise corpus_module.CorpusError(f"Random start needs the {name!r} corpus: {error}") from error
@@ -93,7 +100,7 @@ class Starts:
 
     def start(self, seed: str | None, title: str | None, words: int, rng: random.Random) -> Start:
         """The mode, the words the network reads and what is reported of them."""
-        context = [ABSTRACT_ID] if self.titles else []
+        context = self.context(None)
         if title is not None:
             title_words, context = self.title(title)
             unknown = [word for word in title_words if word not in self.vocabulary.index]
@@ -106,8 +113,7 @@ class Starts:
             seed_words, unknown, notes = self.seed(seed)
             return Start("seed", seed_words, context, unknown, notes)
         title_words, seed_words, actual = self.random_window(words, rng)
-        if self.titles and title_words:
-            context = [TITLE_ID, *self.vocabulary.encode_words(title_words), ABSTRACT_ID]
+        context = self.context(title_words)
         return Start("random", seed_words, context, actual=actual, title_words=title_words if self.titles else None)
 
     def random_window(self, words: int, rng: random.Random) -> tuple[list[str], list[str], list[str]]:

@@ -151,10 +151,10 @@ def server(data_dir, tmp_path_factory):
 def browser():
     """Headless Chromium through Playwright; a missing browser fails the test, never skips it."""
     from playwright.sync_api import sync_playwright
-    from voila_server import CHROMIUM_ARGS, find_chromium
+    from voila_server import CHROMIUM_ARGS, NO_CHROMIUM, find_chromium
 
     chromium = find_chromium()
-    assert chromium, "Chromium not found: apt-get install -y chromium, or set PATENTRNN_CHROMIUM"
+    assert chromium, NO_CHROMIUM
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         yield browser

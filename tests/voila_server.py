@@ -48,6 +48,9 @@ def playwright_chromium() -> str | None:
     return path if path and os.path.isfile(path) else None
 
 
+NO_CHROMIUM = "Chromium not found: apt-get install -y chromium, or set PATENTRNN_CHROMIUM"
+
+
 def find_chromium() -> str | None:
     """$PATENTRNN_CHROMIUM, else Debian's /usr/bin/chromium, else chromium on PATH, else Playwright's own."""
     for candidate in (os.environ.get("PATENTRNN_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):

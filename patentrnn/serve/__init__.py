@@ -89,9 +89,7 @@ def build_originality_indexes() -> list[str]:
     for name in list_names():
         bundle = load_bundle(name)
         try:
-            index = originality.load_index(
-                bundle.card, bundle.vocabulary, bundle.split, build=originality.build_in_child
-            )
+            index = originality.index_for(bundle)
         except originality.OriginalityUnavailable as error:
             lines.append(f"{name}: no originality check ({error})")
             continue

@@ -22,6 +22,6 @@ reported, not obeyed.
 """
 
 from .app import App
-from .views import seed_text
+from .query import seed_text
 
 __all__ = ["App", "seed_text"]

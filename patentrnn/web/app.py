@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from html import escape
@@ -16,7 +17,7 @@ from ..ratelimit import RateLimit
 from ..rendering import render_originality_html
 from .form import Form
 from .query import Query
-from .views import View, analysis_link_html, analysis_view, links_html, view_of
+from .views import View, Word, analysis_link_html, analysis_view, links_html, view_of
 from .voila import log_to_server, voila_query_string
 from .widget import OutputView
 
@@ -211,7 +212,7 @@ class App:
             return
         self._message("Generating…", "info")
         try:
-            branched = self._branch(view, [kept.word for kept in prefix], word, prefix)
+            branched = self._branch(view, prefix, word)
         except Exception as error:
             self._failed(error)
             return
@@ -221,9 +222,7 @@ class App:
             "info",
         )
 
-    def _branch(self, view: View, before: list[str], word: str, prefix):
-        from .views import Word
-
+    def _branch(self, view: View, prefix: list[Word], word: str):
         result = view.result
         if result is not None:
             settings = dict(result.settings)
@@ -234,8 +233,8 @@ class App:
             generator = self._load(self.form.model.value)
             arguments = self.form.read().generate_arguments()
             settings = {key: value for key, value in arguments.items() if key not in ("seed", "title")}
-        branched, scored = generator.branch(before, word, settings)
-        chosen = Word(word, scored.probability, scored.rank, list(scored.alternatives), net=True, chosen=True)
+        branched, scored = generator.branch([kept.word for kept in prefix], word, settings)
+        chosen = dataclasses.replace(Word.scored(scored, net=True), chosen=True)
         self._show(view_of(generator, branched, prefix, chosen))
         return branched
 

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlencode
 
 from ..generated import MAX_RNG_SEED, MAX_TITLE_CHARACTERS
 from ..sampling import DEFAULT_DIVERSITY
+from ..vocabulary import detokenize, read_words
 
 DIVERSITY = (0.5, 5.0)  # the reference form's range
 WORDS = (10, 100)
@@ -52,18 +53,14 @@ class Query:
         """The same values, or a ValueError whose one line says what to change."""
         if self.start not in STARTS:
             raise ValueError(f"Start must be one of {', '.join(STARTS)}.")
-        _check_diversity(self.diversity)
+        _check_range(self.diversity, DIVERSITY, "Diversity")
         if self.words is not None:
-            _check_words(self.words)
+            _check_range(self.words, WORDS, "Number of words", whole=True)
         if self.sampling == "top_k":
             _check_range(self.top_k, TOP_K, "top_k", whole=True)
         elif self.sampling == "top_p":
             _check_range(self.top_p, TOP_P, "top_p")
-        if self.start == "title" and not self.title.strip():
-            raise ValueError("Please enter a title: it is empty.")
-        if len(self.title) > MAX_TITLE_CHARACTERS:
-            raise ValueError(f"The title is too long: at most {MAX_TITLE_CHARACTERS} characters.")
-        return self
+        return self  # (the title, like the seed, is checked where it is read: starts.Starts)
 
     def generate_arguments(self) -> dict:
         """``Generator.generate``'s arguments for these values."""
@@ -84,8 +81,6 @@ class Query:
     def from_result(cls, result) -> Query:
         """The values that reproduce ``result`` (a branched text too: its seed is the text up to the
         branch point)."""
-        from .views import seed_text
-
         settings = result.settings
         sampling = "top_k" if settings.get("top_k") else "top_p" if settings.get("top_p") else "none"
         query = cls(
@@ -154,6 +149,13 @@ class Query:
         return query, problems
 
 
+def seed_text(words: list[str]) -> str:
+    """Text that reads back as exactly ``words`` (the seed of a permalink or a branch):
+    the words joined as prose when that round-trips, else joined by spaces."""
+    text = detokenize(words)
+    return text if read_words(text) == list(words) else " ".join(words)
+
+
 # --- checks and readers, one per value ----------------------------------------------------------------
 
 
@@ -162,20 +164,6 @@ def _check_range(value, bounds: tuple, name: str, whole: bool = False) -> None:
     kind = int if whole else (int, float)
     if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or not low <= value <= high:
         raise ValueError(f"{name} must be between {low:g} and {high:g}.")
-
-
-def _check_diversity(value) -> None:
-    try:
-        _check_range(value, DIVERSITY, "Diversity")
-    except ValueError:
-        raise ValueError(f"Diversity must be between {DIVERSITY[0]:g} and {DIVERSITY[1]:g}.") from None
-
-
-def _check_words(value) -> None:
-    try:
-        _check_range(value, WORDS, "Number of words", whole=True)
-    except ValueError:
-        raise ValueError(f"Number of words must be between {WORDS[0]} and {WORDS[1]}.") from None
 
 
 def _number(text: str, cast):
@@ -196,13 +184,13 @@ def _read_words(query: Query, text: str, models) -> None:
         query.words = None
         return
     words = _number(text, int)
-    _check_words(words)
+    _check_range(words, WORDS, "Number of words", whole=True)
     query.words = words
 
 
 def _read_diversity(query: Query, text: str, models) -> None:
     diversity = _number(text, float)
-    _check_diversity(diversity)
+    _check_range(diversity, DIVERSITY, "Diversity")
     query.diversity = diversity
 
 

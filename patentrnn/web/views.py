@@ -16,7 +16,7 @@ from html import escape
 
 from ..rendering import render_text
 from ..scoring import bucket_of, bucket_shares, score_words
-from ..vocabulary import detokenize, read_words
+from .query import Query
 
 
 @dataclass
@@ -79,13 +79,6 @@ def shares_of(words: Sequence[Word]) -> list[float]:
     return bucket_shares([item.rank for item in words if item.rank is not None])
 
 
-def seed_text(words: list[str]) -> str:
-    """Text that reads back as exactly ``words`` (the seed of a permalink or a branch):
-    the words joined as prose when that round-trips, else joined by spaces."""
-    text = detokenize(words)
-    return text if read_words(text) == list(words) else " ".join(words)
-
-
 def analysis_view(score) -> View:
     words = [Word.scored(item) for item in score.words]
     return View(
@@ -131,17 +124,13 @@ def view_of(generator, result, prefix: list[Word] | None = None, chosen: Word | 
     """``generation_view``, with random mode's real continuation scored after the seed (and the title)."""
     actual = None
     if result.mode == "random":
-        words, context = result.seed_words + result.actual_words, []
-        if result.title_words:
-            context = generator.prepare_title(result.title_text)[1]
+        words, context = result.seed_words + result.actual_words, generator.starts.context(result.title_words)
         actual, _ = score_words(generator.runtime, generator.vocabulary, words, len(result.seed_words), context)
     return generation_view(result, actual, prefix, chosen)
 
 
 def links_html(result) -> str:
     """The permalink (``query.Query.from_result``) and the .txt download of a generation."""
-    from .query import Query
-
     text = base64.b64encode(render_text(result).encode()).decode()
     permalink = "?" + Query.from_result(result).to_query_string()
     return (
@@ -152,7 +141,5 @@ def links_html(result) -> str:
 
 
 def analysis_link_html(score) -> str:
-    from .query import Query
-
     query = Query(model=score.model, start="analyse", seed=score.text).to_query_string()
     return f'<a class="patentrnn-permalink" href="{escape("?" + query)}" target="_top">Permalink to this analysis</a>'
