@@ -15,10 +15,13 @@ a word; a test holds both to Keras's probabilities.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from .bundle import Bundle
+from .model import TITLE_WINDOW
+from .vocabulary import ABSTRACT_ID, END_ID
 
 MAX_INPUT_ROWS = 2048  # words whose input share a runtime keeps (4 KB each for the default model)
 # (products in the word loop use np.dot: 0.4-0.7 us less a call than np.matmul, measured)
@@ -48,6 +51,23 @@ class Cell:
         np.add(self.c, np.multiply(self.input, self.candidate, self.input), self.c)
         np.tanh(self.c, self.h)
         np.multiply(self.h, self.output, self.h)
+
+
+@dataclass
+class Title:
+    """What a title model carries beside the LSTM's state (``model.build_model``): its title as every
+    position sees it, and how many words it has read since ``<abstract>``. Made by ``Runtime.title_of``."""
+
+    input_bias: np.ndarray  # added to the first LSTM layer's pre-activations (the runtime's gate order)
+    ids: np.ndarray  # the title's words, each once
+    strength: np.ndarray  # their learned logit bonus
+    written: int | None = None  # words read since <abstract> (None before it)
+
+    def read(self, token: int) -> None:
+        if self.written is not None:
+            self.written += 1
+        elif token == ABSTRACT_ID:
+            self.written = 0
 
 
 class Runtime:
@@ -108,6 +128,10 @@ class Runtime:
         self.logits_buffer = np.empty(self.output.shape[1], dtype=np.float32)
         self.hidden = np.ones(self.output.shape[0], dtype=np.float32)  # [1, dense outputs]
         self.zeros = np.zeros(self.dense_units, dtype=np.float32)
+        if config.title_context:  # (layers.TitleContext, layers.TitledOutput)
+            self.title_input = [weights[f"title_input/{n}"].astype(np.float32) for n in ("kernel", "bias")]
+            self.title_strength = weights["logits/strength"].astype(np.float32)
+            self.end_rate = weights["logits/rate"].astype(np.float64)
         # For ``Cursor``: each word's share of the first layer's product, embedding @
         # kernel (128 x 1024, 7 us), kept once computed: most words repeat. A dict of
         # 4 KB rows, capped: a zeroed 14k-row table cost far more than its written rows,
@@ -118,20 +142,39 @@ class Runtime:
         zeros = np.zeros(self.units, dtype=np.float32)
         return [(zeros, zeros) for _ in self.layers]
 
-    def advance(self, state, token: int):
+    def title_of(self, tokens: Sequence[int]) -> Title | None:
+        """A title model's ``Title`` before it reads ``tokens``: the title is the words before the first
+        ``<abstract>`` in their first ``TITLE_WINDOW``, as ``layers.TitleContext`` reads them. None for
+        other models."""
+        if not self.config.title_context:
+            return None
+        head = np.asarray(tokens[:TITLE_WINDOW], dtype=np.intp)
+        words = head[(np.cumsum(head == ABSTRACT_ID) == 0) & (head > END_ID)]
+        mean = np.asarray(self.embeddings[words], dtype=np.float32).sum(0) / max(len(words), 1)
+        kernel, bias = self.title_input
+        ids = np.unique(words)
+        return Title((mean @ kernel + bias) @ self.layers[0][0], ids, self.title_strength[ids])
+
+    def advance(self, state, token: int, title: Title | None = None):
         """Feed one word id; return the new state and the last layer's output ``h``."""
         x = np.asarray(self.embeddings[token], dtype=np.float32)
+        if title is not None:
+            title.read(token)
         new_state = []
-        for (kernel, recurrent), (h, c) in zip(self.layers, state):
+        for layer, ((kernel, recurrent), (h, c)) in enumerate(zip(self.layers, state)):
             z = (np.append(h, np.float32(1.0)) @ recurrent)[: 4 * self.units]
             z += x @ kernel
+            if layer == 0 and title is not None:
+                z += title.input_bias
             cell = Cell(z, c.copy(), np.empty_like(h), self.halves)
             cell.run()
             x = cell.h
             new_state.append((cell.h, cell.c))
         return new_state, x
 
-    def logits(self, h: np.ndarray, temperature: float = 1.0, shift: float = 0.0, out=None) -> np.ndarray:
+    def logits(
+        self, h: np.ndarray, temperature: float = 1.0, shift: float = 0.0, out=None, title: Title | None = None
+    ) -> np.ndarray:
         """Next-word logits after the last layer's output ``h``, as ``(logits - shift) /
         temperature`` (a sampler's tempered logits: the division rides on the dense layer's
         outputs and a bias prepared once per setting instead of on every logit).
@@ -141,7 +184,17 @@ class Runtime:
         generations): copy them to keep them."""
         # the dense layer's pre-activations: the joint matrix's last columns
         hidden = (np.append(h, np.float32(1.0)) @ self.layers[-1][1])[4 * self.units :]
-        return self.output_logits(hidden, temperature, shift, out)
+        out = self.output_logits(hidden, temperature, shift, out)
+        return out if title is None else self.title_bonus(out, title, temperature)
+
+    def title_bonus(self, logits: np.ndarray, title: Title, temperature: float) -> np.ndarray:
+        """Add a title model's bonuses (``layers.TitledOutput``) to tempered logits: the title's words'
+        and ``<end>``'s for the length written."""
+        logits[title.ids] += title.strength / np.float32(temperature)
+        if title.written:
+            rate, written = self.end_rate, title.written
+            logits[END_ID] += np.float32((rate[0] * np.log1p(written) + rate[1] * written / 100.0) / temperature)
+        return logits
 
     def output_logits(self, hidden: np.ndarray, temperature: float, shift: float, out=None) -> np.ndarray:
         """The dense layer's pre-activations ``hidden`` to tempered logits."""
@@ -159,28 +212,29 @@ class Runtime:
         out = self.logits_buffer if out is None else out
         return np.dot(self.hidden, self.output, out=out)
 
-    def step(self, state, token: int):
-        """Feed one word id; return the new state and the next word's logits."""
-        state, h = self.advance(state, int(token))
-        return state, self.logits(h)
+    def step(self, state, token: int, title: Title | None = None):
+        """Feed one word id; return the new state and the next word's logits. ``title``: a title
+        model's ``title_of`` the tokens it read."""
+        state, h = self.advance(state, int(token), title)
+        return state, self.logits(h, title=title)
 
-    def read(self, tokens: Sequence[int], state=None):
+    def read(self, tokens: Sequence[int], state=None, title: Title | None = None):
         """Feed a sequence (the seed); return the state and logits after its last word."""
         if len(tokens) == 0:
             raise ValueError("cannot read an empty sequence")
         state = state if state is not None else self.initial_state()
         for token in tokens:
-            state, h = self.advance(state, int(token))
-        return state, self.logits(h)
+            state, h = self.advance(state, int(token), title)
+        return state, self.logits(h, title=title)
 
     def sequence_logits(self, tokens: Sequence[int]) -> np.ndarray:
         """Logits after every position, ``(len(tokens), vocab)``; for checks against Keras."""
         vocab = self.vocab_size
-        state = self.initial_state()
+        state, title = self.initial_state(), self.title_of(tokens)
         rows = []
         for token in tokens:
-            state, h = self.advance(state, int(token))
-            rows.append(self.logits(h)[:vocab].copy())
+            state, h = self.advance(state, int(token), title)
+            rows.append(self.logits(h, title=title)[:vocab].copy())
         return np.stack(rows)
 
 
@@ -203,10 +257,11 @@ class Cursor:
             raise ValueError("cannot read an empty sequence")
         self.runtime = runtime
         self.fast = len(runtime.layers) == 1
+        self.title = runtime.title_of(tokens)
         if not self.fast:
             self.state = runtime.initial_state()
             for token in tokens:
-                self.state, self.h = runtime.advance(self.state, int(token))
+                self.state, self.h = runtime.advance(self.state, int(token), self.title)
             return
         units = runtime.units
         kernel, self.joint = runtime.layers[0]
@@ -223,7 +278,12 @@ class Cursor:
         # and only the recurrent columns of the joint product.
         embedded = np.asarray(runtime.embeddings[np.asarray(tokens, dtype=np.intp)], dtype=np.float32)
         recurrent_columns = self.joint[:, : 4 * units]
-        for projected in embedded @ kernel:
+        projections = embedded @ kernel
+        if self.title is not None:
+            for token in tokens:
+                self.title.read(token)
+            projections += self.title.input_bias
+        for projected in projections:
             np.matmul(self.joint_input, recurrent_columns, out=self.recurrent)  # (np.dot would copy this view)
             self.recurrent += projected
             self.cell.run()
@@ -231,28 +291,29 @@ class Cursor:
     def logits(self, temperature: float = 1.0, shift: float = 0.0, out=None) -> np.ndarray:
         """``(logits - shift) / temperature`` for the next word; see ``Runtime.logits``."""
         if not self.fast:
-            return self.runtime.logits(self.h, temperature, shift, out)
+            return self.runtime.logits(self.h, temperature, shift, out, self.title)
         if not self.ahead:
             np.dot(self.joint_input, self.joint, out=self.joint_output)
             self.ahead = True
-        return self.runtime.output_logits(self.hidden, temperature, shift, out)
+        out = self.runtime.output_logits(self.hidden, temperature, shift, out)
+        return out if self.title is None else self.runtime.title_bonus(out, self.title, temperature)
 
     def feed(self, token: int) -> None:
         """Move past one more word."""
         runtime = self.runtime
         if not self.fast:
-            self.state, self.h = runtime.advance(self.state, token)
+            self.state, self.h = runtime.advance(self.state, token, self.title)
             return
         projected = runtime.input_rows.get(token)
         if projected is None:
             projected = np.asarray(runtime.embeddings[token], dtype=np.float32) @ runtime.layers[0][0]
             if len(runtime.input_rows) < MAX_INPUT_ROWS:
                 runtime.input_rows[token] = projected
-        self._advance(projected)
-
-    def _advance(self, projected: np.ndarray) -> None:
         if not self.ahead:
             np.dot(self.joint_input, self.joint, out=self.joint_output)
         self.ahead = False
         self.recurrent += projected
+        if self.title is not None:
+            self.title.read(token)
+            self.recurrent += self.title.input_bias
         self.cell.run()

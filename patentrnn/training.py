@@ -37,7 +37,7 @@ import os
 import platform
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +157,8 @@ def train(
         parts.train + parts.titles.get("train", []), min_count=config.min_count, titles=config.titles
     )
     model_config: ModelConfig = preset(config.preset, vocab_size=len(vocabulary), **config.model_overrides)
+    if config.titles and model_config.tie_embeddings and "title_context" not in config.model_overrides:
+        model_config = replace(model_config, title_context=True)  # (see model.build_model)
     train_batches, validation_batches = _examples(config, vocabulary, parts, rng)
     model = _compiled_model(config, model_config)
     checkpoint_dir = Path(config.checkpoint_dir or Path(bundle.models_dir(models_dir)) / f".{name}.checkpoint")

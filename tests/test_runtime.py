@@ -12,6 +12,7 @@ from patentrnn.bundle import DEFAULT_MODEL, keras_model, list_names, load_bundle
 from patentrnn.corpus import load_corpus, split_abstracts
 from patentrnn.examples import titled_sequence
 from patentrnn.runtime import Cursor, Runtime
+from patentrnn.vocabulary import ABSTRACT_ID
 
 
 def softmax(logits):
@@ -42,9 +43,11 @@ def test_numpy_runtime_matches_keras_on_real_seeds(name, data_dir):
         expected = softmax(np.asarray(model(np.array([ids]), training=False))[0])
         actual = softmax(runtime.sequence_logits(ids))
         worst = max(worst, float(np.abs(expected - actual).max()))
-        # stepping after reading a prefix gives the same next-word distribution
-        state, logits = runtime.read(ids[:-1])
-        _, stepped = runtime.step(state, ids[-1])
+        # stepping after reading a prefix gives the same next-word distribution (a title model's
+        # runtime is told the title it reads, as Keras sees it from every position)
+        title = runtime.title_of(ids)
+        state, logits = runtime.read(ids[:-1], title=title)
+        _, stepped = runtime.step(state, ids[-1], title)
         assert np.abs(softmax(stepped) - expected[-1]).max() <= 1e-5
     assert worst <= 1e-5, f"{name}: max |p_keras - p_numpy| = {worst:.2e}"
 
@@ -57,8 +60,9 @@ def test_generation_cursor_matches_keras(name, data_dir):
     vocab = runtime.vocab_size
     for ids in real_seeds(bundle, count=2):
         expected = softmax(np.asarray(model(np.array([ids]), training=False))[0])
-        cursor = Cursor(runtime, ids[:5])
-        for position in range(5, len(ids)):
+        start = ids.index(ABSTRACT_ID) + 1 if bundle.vocabulary.has_titles else 5  # (generation reads a whole title)
+        cursor = Cursor(runtime, ids[:start])
+        for position in range(start, len(ids)):
             logits = cursor.logits()[:vocab].copy()
             assert np.abs(softmax(logits) - expected[position - 1]).max() <= 1e-5, position
             # tempered logits are (logits - shift) / temperature
@@ -76,14 +80,24 @@ def test_tiny_models_agree_too(tiny_models):
         assert np.abs(expected - softmax(Runtime(bundle).sequence_logits(ids))).max() <= 1e-5
 
 
-def test_tied_model_cursor_matches_keras(tiny_models):
-    bundle = load_bundle("tiny-tied", tiny_models)
+@pytest.mark.parametrize("name", ["tiny-tied", "tiny-title"])
+def test_tied_model_cursor_matches_keras(tiny_models, name):
+    # tiny-title: the title's bonuses and <end>'s length bonus, tempered, as generation reads them
+    bundle = load_bundle(name, tiny_models)
     runtime = Runtime(bundle, pad_to=32)
-    ids = bundle.vocabulary.encode("A neural network is trained on data to classify signals .")
+    text = "A valve for heating is shown . The valve is heated by a pump . A pump for heating is cleaned ."
+    if name == "tiny-title":
+        ids = titled_sequence(bundle.vocabulary, text, "Valve for heating")[0].tolist()
+        start = ids.index(ABSTRACT_ID) + 1
+        assert np.abs(runtime.end_rate).max() > 0.01 and np.abs(runtime.title_strength).max() > 0.01  # (learned)
+    else:
+        ids, start = bundle.vocabulary.encode(text), 3
     expected = softmax(np.asarray(keras_model(bundle)(np.array([ids]), training=False))[0])
-    cursor = Cursor(runtime, ids[:3])
-    for position in range(3, len(ids)):
-        assert np.abs(softmax(cursor.logits()[: runtime.vocab_size]) - expected[position - 1]).max() <= 1e-5
+    cursor = Cursor(runtime, ids[:start])
+    for position in range(start, len(ids)):
+        logits = cursor.logits()[: runtime.vocab_size].copy()
+        assert np.abs(softmax(logits) - expected[position - 1]).max() <= 1e-5
+        assert np.allclose(cursor.logits(0.7, 3.0)[: runtime.vocab_size], (logits - 3.0) / 0.7, atol=1e-4)
         cursor.feed(ids[position])
 
 

@@ -3,13 +3,16 @@ scoring after a title, and clear errors for models trained without titles."""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
-from patentrnn.bundle import keras_model, load_bundle
+from patentrnn.bundle import BundleError, keras_model, load_bundle
 from patentrnn.corpus import normalised_title, split_abstracts
 from patentrnn.examples import abstract_batches, encode_titled, titled_sequence
 from patentrnn.generation import UNTIL_END_LIMIT, Generator
+from patentrnn.model import build_model, preset
 from patentrnn.runtime import Runtime
 from patentrnn.vocabulary import ABSTRACT_ID, END_ID, TITLE_ID, UNK_ID, Vocabulary
 
@@ -111,3 +114,27 @@ def test_scoring_after_a_title_scores_the_first_word_too(title_model, tiny_model
     assert np.abs(expected - actual).max() <= 1e-5
     first = titled.words[0].probability
     assert abs(first - expected[4, bundle.vocabulary.index["A"]]) <= 1e-5
+
+
+def test_a_title_model_sees_its_title_from_every_position(tiny_models, tmp_path):
+    bundle = load_bundle("tiny-title", tiny_models)
+    assert bundle.config.title_context  # (TrainConfig.titles on a tied preset)
+    runtime = Runtime(bundle)
+    ids = titled_sequence(bundle.vocabulary, "A valve is shown .", "Valve for heating valve")[0].tolist()
+    title = runtime.title_of(ids)
+    assert sorted(title.ids) == sorted(set(bundle.vocabulary.encode("Valve for heating")))  # each word once
+    for token in ids:
+        title.read(token)
+    assert title.written == len(ids) - 1 - ids.index(ABSTRACT_ID)  # the words read since <abstract>
+    # a title model's bundle without its title weights is refused, naming what it lacks
+    shutil.copytree(tiny_models / "tiny-title", tmp_path / "broken")
+    with np.load(tmp_path / "broken" / "weights.npz") as stored:
+        kept = {key: stored[key] for key in stored.files if key != "logits/rate"}
+    np.savez(tmp_path / "broken" / "weights.npz", **kept)
+    with pytest.raises(BundleError, match="logits/rate"):
+        load_bundle("broken", tmp_path)
+
+
+def test_title_context_needs_tied_embeddings():
+    with pytest.raises(ValueError, match="tied"):
+        build_model(preset("tiny", vocab_size=20, title_context=True))
