@@ -156,7 +156,7 @@ def load_bundle(name: str | None = None, directory: str | os.PathLike | None = N
         f"lstm_{layer}/kernel" for layer in range(1, config.lstm_layers + 1)
     }
     if config.title_context:
-        expected |= {"title_input/kernel", "title_input/bias", "logits/strength", "logits/rate"}
+        expected |= {"logits/strength", "logits/rate"}
     if not expected <= set(weights):
         raise BundleError(f"model {name!r} is corrupt: weights lack {sorted(expected - set(weights))}")
     shapes = {

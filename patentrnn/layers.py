@@ -78,15 +78,14 @@ class TiedOutput(layers.Layer):
         return (*input_shape[:-1], self.embedding.input_dim)
 
 
-class TitleContext(layers.Layer):
-    """A title model's title, seen from every position: the mean embedding of the title's words
-    and their bag (``(batch, vocab)``, 1 for each word in the title). The title is what comes
-    before the first ``<abstract>`` within the first ``window`` positions; the tags, padding and
-    ``<unk>`` are left out (a sequence without a title gives zeros). Called on word ids."""
+class TitleBag(layers.Layer):
+    """A title model's title as a bag of words, ``(batch, vocab)``: 1 for each word of the title, the
+    words before the first ``<abstract>`` within the first ``window`` positions (the tags, padding
+    and ``<unk>`` left out; a sequence without a title gives zeros). Called on word ids."""
 
-    def __init__(self, embedding: layers.Embedding, window: int, **kwargs):
+    def __init__(self, vocab_size: int, window: int, **kwargs):
         super().__init__(**kwargs)
-        self.embedding, self.window = embedding, window
+        self.vocab_size, self.window = vocab_size, window
 
     def call(self, words):
         from .vocabulary import ABSTRACT_ID, END_ID
@@ -94,14 +93,13 @@ class TitleContext(layers.Layer):
         head = words[:, : self.window]
         before = ops.cumsum(ops.cast(ops.equal(head, ABSTRACT_ID), "int32"), axis=1) == 0
         mask = ops.cast(ops.logical_and(before, head > END_ID), "float32")
-        embedded = ops.take(self.embedding.embeddings, head, axis=0)
-        mean = ops.sum(embedded * mask[..., None], axis=1) / ops.maximum(ops.sum(mask, axis=1, keepdims=True), 1.0)
-        bag = ops.max(ops.one_hot(head, self.embedding.input_dim) * mask[..., None], axis=1)
-        return mean, bag
+        return ops.max(ops.one_hot(head, self.vocab_size) * mask[..., None], axis=1)
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.embedding.output_dim), (input_shape[0], self.embedding.input_dim)
+        return (input_shape[0], self.vocab_size)
 
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "window": self.window}
 
 
 class TitledOutput(TiedOutput):

@@ -55,10 +55,9 @@ class Cell:
 
 @dataclass
 class Title:
-    """What a title model carries beside the LSTM's state (``model.build_model``): its title as every
-    position sees it, and how many words it has read since ``<abstract>``. Made by ``Runtime.title_of``."""
+    """What a title model's output layer carries beside the LSTM's state (``layers.TitledOutput``): its
+    title's words, and how many words it has read since ``<abstract>``. Made by ``Runtime.title_of``."""
 
-    input_bias: np.ndarray  # added to the first LSTM layer's pre-activations (the runtime's gate order)
     ids: np.ndarray  # the title's words, each once
     strength: np.ndarray  # their learned logit bonus
     written: int | None = None  # words read since <abstract> (None before it)
@@ -128,8 +127,7 @@ class Runtime:
         self.logits_buffer = np.empty(self.output.shape[1], dtype=np.float32)
         self.hidden = np.ones(self.output.shape[0], dtype=np.float32)  # [1, dense outputs]
         self.zeros = np.zeros(self.dense_units, dtype=np.float32)
-        if config.title_context:  # (layers.TitleContext, layers.TitledOutput)
-            self.title_input = [weights[f"title_input/{n}"].astype(np.float32) for n in ("kernel", "bias")]
+        if config.title_context:  # (layers.TitledOutput)
             self.title_strength = weights["logits/strength"].astype(np.float32)
             self.end_rate = weights["logits/rate"].astype(np.float64)
         # For ``Cursor``: each word's share of the first layer's product, embedding @
@@ -144,16 +142,13 @@ class Runtime:
 
     def title_of(self, tokens: Sequence[int]) -> Title | None:
         """A title model's ``Title`` before it reads ``tokens``: the title is the words before the first
-        ``<abstract>`` in their first ``TITLE_WINDOW``, as ``layers.TitleContext`` reads them. None for
+        ``<abstract>`` in their first ``TITLE_WINDOW``, as ``layers.TitleBag`` reads them. None for
         other models."""
         if not self.config.title_context:
             return None
         head = np.asarray(tokens[:TITLE_WINDOW], dtype=np.intp)
-        words = head[(np.cumsum(head == ABSTRACT_ID) == 0) & (head > END_ID)]
-        mean = np.asarray(self.embeddings[words], dtype=np.float32).sum(0) / max(len(words), 1)
-        kernel, bias = self.title_input
-        ids = np.unique(words)
-        return Title((mean @ kernel + bias) @ self.layers[0][0], ids, self.title_strength[ids])
+        ids = np.unique(head[(np.cumsum(head == ABSTRACT_ID) == 0) & (head > END_ID)])
+        return Title(ids, self.title_strength[ids])
 
     def advance(self, state, token: int, title: Title | None = None):
         """Feed one word id; return the new state and the last layer's output ``h``."""
@@ -161,11 +156,9 @@ class Runtime:
         if title is not None:
             title.read(token)
         new_state = []
-        for layer, ((kernel, recurrent), (h, c)) in enumerate(zip(self.layers, state)):
+        for (kernel, recurrent), (h, c) in zip(self.layers, state):
             z = (np.append(h, np.float32(1.0)) @ recurrent)[: 4 * self.units]
             z += x @ kernel
-            if layer == 0 and title is not None:
-                z += title.input_bias
             cell = Cell(z, c.copy(), np.empty_like(h), self.halves)
             cell.run()
             x = cell.h
@@ -278,12 +271,10 @@ class Cursor:
         # and only the recurrent columns of the joint product.
         embedded = np.asarray(runtime.embeddings[np.asarray(tokens, dtype=np.intp)], dtype=np.float32)
         recurrent_columns = self.joint[:, : 4 * units]
-        projections = embedded @ kernel
         if self.title is not None:
             for token in tokens:
                 self.title.read(token)
-            projections += self.title.input_bias
-        for projected in projections:
+        for projected in embedded @ kernel:
             np.matmul(self.joint_input, recurrent_columns, out=self.recurrent)  # (np.dot would copy this view)
             self.recurrent += projected
             self.cell.run()
@@ -309,11 +300,13 @@ class Cursor:
             projected = np.asarray(runtime.embeddings[token], dtype=np.float32) @ runtime.layers[0][0]
             if len(runtime.input_rows) < MAX_INPUT_ROWS:
                 runtime.input_rows[token] = projected
+        if self.title is not None:
+            self.title.read(token)
+        self._advance(projected)
+
+    def _advance(self, projected: np.ndarray) -> None:
         if not self.ahead:
             np.dot(self.joint_input, self.joint, out=self.joint_output)
         self.ahead = False
         self.recurrent += projected
-        if self.title is not None:
-            self.title.read(token)
-            self.recurrent += self.title.input_bias
         self.cell.run()

@@ -116,11 +116,11 @@ def test_scoring_after_a_title_scores_the_first_word_too(title_model, tiny_model
     assert abs(first - expected[4, bundle.vocabulary.index["A"]]) <= 1e-5
 
 
-def test_a_title_model_sees_its_title_from_every_position(tiny_models, tmp_path):
+def test_a_title_models_output_sees_its_title_and_length(tiny_models, tmp_path):
     bundle = load_bundle("tiny-title", tiny_models)
     assert bundle.config.title_context  # (TrainConfig.titles on a tied preset)
     runtime = Runtime(bundle)
-    ids = titled_sequence(bundle.vocabulary, "A valve is shown .", "Valve for heating valve")[0].tolist()
+    ids = titled_sequence(bundle.vocabulary, "A valve is shown .", "Valve for heating for")[0].tolist()
     title = runtime.title_of(ids)
     assert sorted(title.ids) == sorted(set(bundle.vocabulary.encode("Valve for heating")))  # each word once
     for token in ids:
