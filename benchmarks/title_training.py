@@ -31,9 +31,9 @@ def summed_bonus_model(config):
     import keras
     from keras import layers, ops
 
-    from patentrnn.layers import TiedOutput
+    from patentrnn.layers import TiedOutput, length_bonus
     from patentrnn.model import build_model
-    from patentrnn.vocabulary import ABSTRACT_ID, END_ID
+    from patentrnn.vocabulary import END_ID
 
     class SummedBonuses(layers.Layer):
         def build(self, input_shape):
@@ -42,9 +42,7 @@ def summed_bonus_model(config):
 
         def call(self, inputs):
             logits, bag, words = inputs
-            begun = ops.cast(ops.cumsum(ops.cast(ops.equal(words, ABSTRACT_ID), "int32"), axis=1) > 0, "float32")
-            written = ops.maximum(ops.cumsum(begun, axis=1) - 1.0, 0.0)
-            length = self.rate[0] * ops.log1p(written) + self.rate[1] * written / 100.0
+            length = length_bonus(self.rate, words)
             logits = logits + bag[:, None, :] * self.strength
             return logits + ops.one_hot(END_ID, ops.shape(logits)[-1]) * length[..., None]
 
