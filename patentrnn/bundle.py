@@ -233,6 +233,7 @@ def list_bundles(directory: str | os.PathLike | None = None) -> list[dict]:
                 "memorisation": card.get("memorisation", {}),  # patentrnn memorisation --write
                 "titles": card.get("training", {}).get("titles", False),
                 "title_figures": card.get("title_figures", {}),  # patentrnn title-figures --write
+                "cache": card.get("cache", {}),  # patentrnn cache --write
             }
         )
     rows.sort(key=lambda row: (not row["default"], row["name"]))

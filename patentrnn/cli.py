@@ -75,6 +75,8 @@ def _evaluate(args) -> int:
     quiet_tensorflow()
     from .bundle import keras_model, load_bundle
     from .corpus import load_corpus
+    from .evaluation import cache_log_loss, texts_of
+    from .generation import load
     from .metrics import evaluate_model
 
     bundle = load_bundle(args.model, args.models_dir)
@@ -88,13 +90,22 @@ def _evaluate(args) -> int:
         "abstracts": len(data.abstracts),
         **metrics,
     }
+    generator = load(bundle.name, args.models_dir)
+    if generator.runtime.cache is not None:  # scoring reads with it: the same abstracts, on the numpy runtime
+        texts = texts_of(generator, data.abstracts, titles)
+        network, cached, words = cache_log_loss(generator.runtime, texts, generator.runtime.cache)
+        report["cache"] = {"words": words, "log_loss_network": network, "log_loss_cache": cached}  # (every word
+        # after each abstract's first: a title model's first word and <end> are not, unlike the figures above)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
+        cache = report.get("cache")
         print(
             f"{bundle.name} on {data.name} ({len(data.abstracts)} abstracts, {metrics['targets']} targets, "
             f"{metrics['unk_target_share']:.1%} unknown): log loss {metrics['log_loss']:.4f}, perplexity "
             f"{metrics['perplexity']:.2f}, top-1 {metrics['top1_accuracy']:.2%}, top-5 {metrics['top5_accuracy']:.2%}"
+            + (f"; after each first word, {cache['log_loss_network']:.4f}, with the cache {cache['log_loss_cache']:.4f}"
+               if cache else "")
         )
     return 0
 
@@ -215,6 +226,22 @@ def _title_figures(args) -> int:
     return 0
 
 
+def _cache(args) -> int:
+    from .bundle import list_names, write_card_figures
+    from .cache import CARD_KEY
+    from .evaluation import cache_figures
+    from .generation import load
+
+    figures = {}
+    for name in args.model or list_names(args.models_dir):
+        generator = load(name, args.models_dir)
+        figures[name] = cache_figures(generator)
+        if args.write:
+            write_card_figures(generator.bundle.path, CARD_KEY, figures[name], generator.bundle.card)
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
 def _serve(args) -> int:
     from .serve import config_from, serve
 
@@ -294,6 +321,15 @@ def _model_commands(commands, where, as_json, which) -> None:
     titles.add_argument("-n", type=int, default=200, help="test titles generated from")
     titles.add_argument("--write", action="store_true", help="write the figures into the model's card.json")
     titles.set_defaults(run=_title_figures)
+
+    cache = commands.add_parser(
+        "cache",
+        parents=[where],
+        help="choose a model's continuous cache on its validation split; test log loss with and without",
+    )
+    cache.add_argument("--model", action="append", help="bundle name; repeat for several (default: all)")
+    cache.add_argument("--write", action="store_true", help="write it into each model's card.json (used from then on)")
+    cache.set_defaults(run=_cache)
 
 
 def _text_commands(commands, parents: list) -> None:

@@ -15,6 +15,7 @@ import statistics
 
 import numpy as np
 
+from . import cache as cache_module
 from . import corpus as corpus_module
 from . import originality
 from .metrics import score_logits
@@ -77,6 +78,58 @@ def memorisation_key(max_copy=None) -> str:
     return "memorisation" if max_copy is None else f"memorisation_max_copy_{max_copy}"
 
 
+# --- the continuous cache ------------------------------------------------------------------------
+
+
+def texts_of(generator, abstracts: list[str], titles: list[str | None] | None = None) -> list[tuple[list[int], int]]:
+    """``(tokens, first)`` of each abstract, as ``cache.tune`` takes them: a title model's read after
+    their title (when it has known words); every word after the abstract's first scored."""
+    texts = []
+    for abstract, title in zip(abstracts, titles or [None] * len(abstracts)):
+        ids = generator.vocabulary.encode(abstract)
+        context = []
+        if generator.titles and title and generator.vocabulary.read(title):
+            context = generator.prepare_title(title)[1]
+        if len(ids) > 1:
+            texts.append(([*context, *ids], len(context)))
+    return texts
+
+
+def _part(generator, part: str) -> list[tuple[list[int], int]]:
+    records = [r for _, r in corpus_module.records_of(generator.bundle.card["corpus"], generator.bundle.split, part)]
+    return texts_of(generator, [r.abstract for r in records], [r.patent_title for r in records])
+
+
+def cache_log_loss(runtime, texts: list[tuple[list[int], int]], config) -> tuple[float, float, int]:
+    """Log loss a word of ``texts`` (``texts_of``) with the network alone and with the cache ``config``,
+    and how many words."""
+    network, mixed, count = 0.0, 0.0, 0
+    for tokens, first in texts:
+        tokens = np.asarray(tokens, dtype=np.intp)
+        states, log_probabilities = cache_module.read_states(runtime, tokens)
+        mixed += cache_module.mixed_log_loss(states, tokens, log_probabilities, first, [config])[0]
+        network -= float(log_probabilities[first:].sum())
+        count += len(log_probabilities) - first
+    return round(network / count, 4), round(mixed / count, 4), count
+
+
+def cache_figures(generator) -> dict:
+    """The card's ``"cache"``: ``theta``, ``weight`` and ``skip`` chosen on the validation split
+    (``cache.tune``), and the test split's log loss with the network alone and with the cache."""
+    figures = cache_module.tune(generator.runtime, _part(generator, "validation"))
+    if figures["weight"] is None:
+        return figures
+    config = cache_module.CacheConfig(figures["theta"], figures["weight"], figures["skip"])
+    network, mixed, count = cache_log_loss(generator.runtime, _part(generator, "test"), config)
+    return {
+        **figures,
+        "test_words": count,
+        "test_log_loss_network": network,
+        "test_log_loss_cache": mixed,
+        "titles_read": generator.titles,
+    }
+
+
 # --- title models ---------------------------------------------------------------------------------
 
 
@@ -85,11 +138,16 @@ def test_records(bundle) -> list[tuple[int, corpus_module.Record]]:
     return list(corpus_module.records_of(bundle.card["corpus"], bundle.split, "test"))
 
 
-def log_loss(runtime, context: list[int], ids: list[int], first: int) -> tuple[float, int]:
+def log_loss(runtime, context: list[int], ids: list[int], first: int, cache: bool = False) -> tuple[float, int]:
     """Summed negative log-likelihood (nats) of ``ids[first:]`` after ``context`` and ``ids[:first]``,
-    and how many targets that is."""
+    and how many targets that is; with ``cache``, the runtime's continuous cache's."""
     tokens = [*context, *ids]
     start = len(context) + first - 1
+    if cache:
+        tokens = np.asarray(tokens, dtype=np.intp)
+        states, log_probabilities = cache_module.read_states(runtime, tokens)
+        nll = cache_module.mixed_log_loss(states, tokens, log_probabilities, start, [runtime.cache])[0]
+        return nll, len(tokens) - start - 1
     scored = score_logits(runtime.sequence_logits(tokens[:-1])[start:], np.asarray(tokens[start + 1 :]))
     return scored["nll"], scored["count"]
 
@@ -101,28 +159,32 @@ def _mean(pairs: list[tuple[float, int]]) -> float:
 def title_log_loss(title_model, plain_model, records: list, train_titles: set[str]) -> dict:
     """Test log loss on the abstracts' words after the first (the targets every model is scored on):
     the title model given the title, without it (``<abstract>`` first), and ``plain_model``; the same
-    on the abstracts whose normalised title never occurs in training (no sibling patent's title)."""
+    on the abstracts whose normalised title never occurs in training (no sibling patent's title). Each
+    with the network alone and, where both models have one, with their continuous caches."""
     figures: dict = {}
     subsets = {
         "all": records,
         "sibling_free": [r for r in records if corpus_module.normalised_title(r.patent_title) not in train_titles],
     }
     for name, chosen in subsets.items():
-        given, without, plain, with_end = [], [], [], []
-        for record in chosen:
-            title_ids = title_model.prepare_title(record.patent_title)[1]
-            ids = title_model.vocabulary.encode(record.abstract)
-            given.append(log_loss(title_model.runtime, title_ids, ids, 1))
-            with_end.append(log_loss(title_model.runtime, title_ids, [*ids, END_ID], 0))
-            without.append(log_loss(title_model.runtime, [ABSTRACT_ID], ids, 1))
-            plain.append(log_loss(plain_model.runtime, [], plain_model.vocabulary.encode(record.abstract), 1))
-        figures[name] = {
-            "abstracts": len(chosen),
-            "given_title": _mean(given),
-            "without_title": _mean(without),
-            plain_model.name: _mean(plain),
-            "given_title_first_word_and_end_included": _mean(with_end),
-        }
+        figures[name] = {"abstracts": len(chosen)}
+        caches = (False, True) if title_model.runtime.cache and plain_model.runtime.cache else (False,)
+        for cache in caches:
+            given, without, plain, with_end = [], [], [], []
+            for record in chosen:
+                title_ids = title_model.prepare_title(record.patent_title)[1]
+                ids = title_model.vocabulary.encode(record.abstract)
+                given.append(log_loss(title_model.runtime, title_ids, ids, 1, cache))
+                with_end.append(log_loss(title_model.runtime, title_ids, [*ids, END_ID], 0, cache))
+                without.append(log_loss(title_model.runtime, [ABSTRACT_ID], ids, 1, cache))
+                plain_ids = plain_model.vocabulary.encode(record.abstract)
+                plain.append(log_loss(plain_model.runtime, [], plain_ids, 1, cache))
+            figures[name]["with_cache" if cache else "network"] = {
+                "given_title": _mean(given),
+                "without_title": _mean(without),
+                plain_model.name: _mean(plain),
+                "given_title_first_word_and_end_included": _mean(with_end),
+            }
     return figures
 
 

@@ -114,6 +114,7 @@ def render_models(rows: list[dict]) -> str:
 
     lines = [
         f"{'model':<28} {'corpus':<16} {'vocab':>7} {'log loss':>9} {'perplexity':>11} {'top-1':>7} {'top-5':>7}"
+        f" {'+ cache':>8}"
         f" {f'copies {MEMORISATION_SPAN}+':>9} {'median copy':>11}"
     ]
     for row in rows:
@@ -122,10 +123,13 @@ def render_models(rows: list[dict]) -> str:
             f"{row['name'] + (' *' if row['default'] else ''):<28} {row['corpus'] or '?':<16} "
             f"{row['vocabulary'] or 0:>7} {test.get('log_loss', float('nan')):>9.4f} "
             f"{test.get('perplexity', float('nan')):>11.2f} {test.get('top1_accuracy', float('nan')):>7.2%} "
-            f"{test.get('top5_accuracy', float('nan')):>7.2%} {copies.get(SHARE_KEY, float('nan')):>9.1%} "
+            f"{test.get('top5_accuracy', float('nan')):>7.2%} "
+            f"{(row.get('cache') or {}).get('test_log_loss_cache') or float('nan'):>8.4f} "
+            f"{copies.get(SHARE_KEY, float('nan')):>9.1%} "
             f"{copies.get('median_longest', float('nan')):>11g}"
         )
     lines.append("* default model; metrics on each model's test split (a title model's: given each title)")
+    lines.append("+ cache: log loss with the model's continuous cache, which scoring uses (`patentrnn cache`)")
     lines.append(
         f"copies {MEMORISATION_SPAN}+: share of generated texts holding a run of {MEMORISATION_SPAN}+ generated words"
         " of a training abstract (`patentrnn memorisation`; settings in each card)"
@@ -139,15 +143,21 @@ def _title_lines(row: dict) -> list[str]:
     figures = row.get("title_figures") or {}
     if not figures:
         return []
-    loss, made = figures["test_log_loss"]["all"], figures["generation"]
-    free = figures["test_log_loss"]["sibling_free"]
-    compared = figures["compared_with"]
+    made, compared = figures["generation"], figures["compared_with"]
     ranks = made["own_abstract_bm25_rank"]
+    lines = []
+    for kind, words in (("network", "the network alone"), ("with_cache", "with the cache")):
+        loss, free = (figures["test_log_loss"][part].get(kind) for part in ("all", "sibling_free"))
+        if loss:
+            lines.append(
+                f"{row['name']}, {words}: test log loss given the title {loss['given_title']:.4f}, "
+                f"without it {loss['without_title']:.4f}, {compared} {loss[compared]:.4f} (same "
+                f"{figures['test_log_loss']['all']['abstracts']} abstracts); titles never seen in training "
+                f"({figures['test_log_loss']['sibling_free']['abstracts']}): {free['given_title']:.4f} / "
+                f"{free['without_title']:.4f} / {free[compared]:.4f}"
+            )
     return [
-        f"{row['name']}: test log loss given the title {loss['given_title']:.4f}, "
-        f"without it {loss['without_title']:.4f}, "
-        f"{compared} {loss[compared]:.4f} (same {loss['abstracts']} abstracts); titles never seen in training "
-        f"({free['abstracts']}): {free['given_title']:.4f} / {free['without_title']:.4f} / {free[compared]:.4f}",
+        *lines,
         f"{row['name']}: written until it ends, median {made['lengths']['median']:g} words (real "
         f"{made['lengths']['real_median']:g}), {made['lengths']['ended_share']:.0%} ended by themselves; own abstract "
         f"in BM25's top 10: {ranks[row['name']]['top10_share']:.1%} ({compared} seeded with the title: "

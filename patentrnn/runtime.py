@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .bundle import Bundle
+from .cache import Cache, CacheConfig
 from .model import TITLE_WINDOW
 from .vocabulary import ABSTRACT_ID, END_ID
 
@@ -130,6 +131,9 @@ class Runtime:
         if config.title_context:  # (layers.TitledOutput)
             self.title_strength = weights["logits/strength"].astype(np.float32)
             self.end_rate = weights["logits/rate"].astype(np.float64)
+        # the continuous cache (``patentrnn.cache``) that ``Cursor`` adds, if the card has one
+        self.cache = CacheConfig.from_card(bundle.card)
+        self.cache_scratch = np.empty(self.vocab_size, dtype=np.float32) if self.cache else None
         # For ``Cursor``: each word's share of the first layer's product, embedding @
         # kernel (128 x 1024, 7 us), kept once computed: most words repeat. A dict of
         # 4 KB rows, capped: a zeroed 14k-row table cost far more than its written rows,
@@ -243,17 +247,25 @@ class Cursor:
     the new word's row of the input table and runs the cell, in place on buffers.
     Measured for the default model: ~25 us a word less than ``Runtime.step``. Deeper
     models step with ``Runtime.advance``.
+
+    With the runtime's continuous cache (``patentrnn.cache``; ``cache=False``: the network alone),
+    the words read come back in the logits.
     """
 
-    def __init__(self, runtime: Runtime, tokens: Sequence[int]):
+    def __init__(self, runtime: Runtime, tokens: Sequence[int], cache: bool = True):
         if len(tokens) == 0:
             raise ValueError("cannot read an empty sequence")
         self.runtime = runtime
         self.fast = len(runtime.layers) == 1
         self.title = runtime.title_of(tokens)
+        self.cache = None
+        if cache and runtime.cache is not None:
+            self.cache = Cache(runtime.cache, runtime.units, runtime.cache_scratch, capacity=len(tokens) + 128)
         if not self.fast:
             self.state = runtime.initial_state()
-            for token in tokens:
+            for position, token in enumerate(tokens):
+                if self.cache is not None and position:
+                    self.cache.add(self.h, int(token))
                 self.state, self.h = runtime.advance(self.state, int(token), self.title)
             return
         units = runtime.units
@@ -274,7 +286,9 @@ class Cursor:
         if self.title is not None:
             for token in tokens:
                 self.title.read(token)
-        for projected in embedded @ kernel:
+        for position, projected in enumerate(embedded @ kernel):
+            if self.cache is not None and position:
+                self.cache.add(self.h, int(tokens[position]))
             np.matmul(self.joint_input, recurrent_columns, out=self.recurrent)  # (np.dot would copy this view)
             self.recurrent += projected
             self.cell.run()
@@ -282,16 +296,21 @@ class Cursor:
     def logits(self, temperature: float = 1.0, shift: float = 0.0, out=None) -> np.ndarray:
         """``(logits - shift) / temperature`` for the next word; see ``Runtime.logits``."""
         if not self.fast:
-            return self.runtime.logits(self.h, temperature, shift, out, self.title)
-        if not self.ahead:
-            np.dot(self.joint_input, self.joint, out=self.joint_output)
-            self.ahead = True
-        out = self.runtime.output_logits(self.hidden, temperature, shift, out)
-        return out if self.title is None else self.runtime.title_bonus(out, self.title, temperature)
+            out = self.runtime.logits(self.h, temperature, shift, out, self.title)
+        else:
+            if not self.ahead:
+                np.dot(self.joint_input, self.joint, out=self.joint_output)
+                self.ahead = True
+            out = self.runtime.output_logits(self.hidden, temperature, shift, out)
+            if self.title is not None:
+                self.runtime.title_bonus(out, self.title, temperature)
+        return out if self.cache is None else self.cache.mix(out, self.h, temperature)
 
     def feed(self, token: int) -> None:
         """Move past one more word."""
         runtime = self.runtime
+        if self.cache is not None:
+            self.cache.add(self.h, token)
         if not self.fast:
             self.state, self.h = runtime.advance(self.state, token, self.title)
             return

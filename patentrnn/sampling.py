@@ -189,6 +189,16 @@ class Sampler:
             row -= row[self.allowed].max()
         raise ValueError("cannot sample from these logits")  # (not reached with finite logits)
 
+    def own_probability(self, index: int, word: int, temperature: float) -> float:
+        """The model's own probability of ``word`` in row ``index`` (``(logits - shift) / temperature``,
+        before ``draw``), whatever the diversity: one ``exp`` pass over the vocabulary."""
+        row, weights = self.rows[index], self.weights
+        np.subtract(row, row.max(), out=weights)
+        if temperature != 1.0:
+            weights *= np.float32(temperature)
+        np.exp(weights, out=weights)
+        return weights.item(word) / float(weights.sum(dtype=np.float64))
+
     MAX_PROPOSALS = 100
 
     def _reject(self, row: np.ndarray, sums: np.ndarray, power: float, rng, blocked=()) -> int:

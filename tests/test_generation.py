@@ -9,7 +9,7 @@ import patentrnn
 from patentrnn.bundle import load_bundle
 from patentrnn.generation import MAX_SEED_WORDS, MAX_WORDS
 from patentrnn.runtime import Runtime
-from patentrnn.vocabulary import PAD_ID, UNK_ID
+from patentrnn.vocabulary import END_ID, PAD_ID, UNK_ID
 
 
 def test_seed_mode_returns_words_probabilities_alternatives_and_settings(generator):
@@ -55,6 +55,14 @@ def test_fast_path_reports_what_the_plain_runtime_computes(tiny_env, name, setti
         if "top_k" in settings:
             assert word in np.argsort(-allowed)[: settings["top_k"]]
         state, logits = runtime.step(state, word)
+
+
+def test_a_model_without_titles_writes_every_word_asked_for(default_generator):
+    # id 4 is <end> in a title model's vocabulary, and a frequent word in others: it ends nothing there
+    generator = default_generator
+    result = generator.generate("A neural network is trained", words=150, rng_seed=2, originality=False)
+    assert len(result.generated) == 150 and not result.ended
+    assert generator.vocabulary.words[END_ID] in result.generated_words
 
 
 def test_same_settings_and_rng_seed_give_the_same_words(generator):

@@ -144,3 +144,14 @@ def test_same_rng_seed_same_draws():
 def test_bad_settings_are_clear_value_errors(settings, message):
     with pytest.raises(ValueError, match=message):
         SamplingConfig(**settings).validated(100)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 2.5])
+def test_own_probability_is_the_models_whatever_the_temperature(temperature):
+    logits = np.random.default_rng(0).normal(0, 3, 300).astype(np.float32)
+    sampler = Sampler(300, banned=(0, 1))
+    sampler.rows[0, :300] = (logits - 2.0) / temperature  # as the runtime writes them: shifted, tempered
+    expected = np.exp(logits.astype(np.float64) - logits.max())
+    expected /= expected.sum()  # (banned words' probability counts, as everywhere)
+    for word in (0, 5, int(logits.argmax())):
+        assert sampler.own_probability(0, word, temperature) == pytest.approx(expected[word], rel=1e-5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -12,6 +13,7 @@ from conftest import run_cli
 import patentrnn
 from patentrnn.bundle import DEFAULT_MODEL, keras_model, load_bundle
 from patentrnn.corpus import load_corpus, split_abstracts
+from patentrnn.generation import Generator
 from patentrnn.scoring import MAX_SCORE_CHARACTERS, MAX_SCORE_WORDS, bucket_of, bucket_shares
 from patentrnn.vocabulary import PAD_ID, UNK_ID
 
@@ -25,20 +27,25 @@ def softmax64(logits):
 def test_log_loss_agrees_with_keras_on_real_abstracts(data_dir):
     bundle = load_bundle(DEFAULT_MODEL)
     generator = patentrnn.load(DEFAULT_MODEL)
+    assert generator.runtime.cache is not None  # (scoring's usual reader: tests/test_cache.py)
+    network = Generator(dataclasses.replace(bundle, card={**bundle.card, "cache": None}))  # what Keras computes
     model = keras_model(bundle)
     abstracts = split_abstracts(load_corpus(bundle.card["corpus"]["name"]).abstracts, bundle.split).test[:4]
+    totals = [0.0, 0.0]  # (log loss of the network alone, with the cache)
     for text in abstracts:
         ids = bundle.vocabulary.encode(text)
         logits = np.asarray(model(np.array([ids]), training=False))[0][:-1].astype(np.float64)
         log_z = np.log(np.exp(logits - logits.max(1, keepdims=True)).sum(1)) + logits.max(1)
         expected = float((log_z - logits[np.arange(len(ids) - 1), ids[1:]]).mean())
-        score = generator.score(text)
+        score = network.score(text)
+        totals = [totals[0] + score.log_loss, totals[1] + generator.score(text).log_loss]
         assert [word.word for word in score.words] == bundle.vocabulary.tokenize(text)
         assert abs(score.log_loss - expected) <= 1e-4, (score.log_loss, expected)
         assert score.perplexity == pytest.approx(math.exp(expected), rel=1e-3)
         # each word's probability is Keras's too
         keras_p = softmax64(logits)[np.arange(len(ids) - 1), ids[1:]]
         assert [word.probability for word in score.words[1:]] == pytest.approx(keras_p.tolist(), rel=1e-3, abs=1e-7)
+    assert totals[1] < totals[0]  # the cache reads abstracts better (not each one)
 
 
 @pytest.mark.parametrize("name", ["tiny", "tiny-windows"])

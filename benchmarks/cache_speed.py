@@ -1,0 +1,62 @@
+"""What the continuous cache costs where it runs: scoring a text (``patentrnn score``, the page's
+"Score a text"), with the cache and with the network alone, side by side.
+
+Both score the same test abstracts, interleaved, in one process; the cache's grows with the text
+(one product with every earlier state, and one pass over the vocabulary a word).
+
+    python benchmarks/cache_speed.py [--model neural-network-lstm] [--runs 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as a serving kernel runs (serve.kernel_environment)
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="neural-network-lstm")
+    parser.add_argument("--runs", type=int, default=60)
+    args = parser.parse_args(argv)
+
+    from patentrnn.bundle import load_bundle
+    from patentrnn.generation import Generator
+
+    bundle = load_bundle(args.model)
+    cached, alone = Generator(bundle), Generator(bundle)
+    alone.runtime.cache = None
+    if cached.runtime.cache is None:
+        print(f"{args.model} has no cache in its card: run `patentrnn cache --model {args.model} --write`")
+        return 1
+    texts = [" ".join(words) for words in cached.test_abstracts() if len(words) >= 100]
+    times: dict[str, list[float]] = {"network alone": [], "with the cache": []}
+    words, losses = [], {name: [] for name in times}
+    for run in range(args.runs):
+        text = texts[run % len(texts)]
+        for name, generator in (("network alone", alone), ("with the cache", cached)):
+            started = time.perf_counter()
+            score = generator.score(text)
+            times[name].append((time.perf_counter() - started) * 1000)
+            losses[name].append(score.log_loss)
+        words.append(len(score.targets))
+    print(f"{args.model}, {args.runs} test abstracts of 100+ words (median {statistics.median(words):g} scored)")
+    print(f"cache: {cached.runtime.cache}\n")
+    for name, values in times.items():
+        print(f"  {name:<15} median {statistics.median(values):7.2f} ms, p95 {p95(values):7.2f}, "
+              f"mean log loss {statistics.fmean(losses[name]):.4f}")  # fmt: skip
+    ratio = statistics.median(times["with the cache"]) / statistics.median(times["network alone"])
+    print(f"  ratio {ratio:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
