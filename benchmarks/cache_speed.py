@@ -15,11 +15,9 @@ import statistics
 import sys
 import time
 
+from figures import p95
+
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as a serving kernel runs (serve.kernel_environment)
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
 
 
 def main(argv=None) -> int:

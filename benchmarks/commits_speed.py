@@ -19,6 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from figures import p95
+
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
 import json, sys, time
@@ -34,10 +36,6 @@ for rng_seed in range(int(sys.argv[1])):
         times[key].append((time.perf_counter() - started) * 1000)
 print(json.dumps({"file": patentrnn.__file__, **times}))
 """
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1]
 
 
 def run(checkout: Path, runs: int) -> dict:

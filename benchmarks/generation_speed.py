@@ -22,6 +22,7 @@ import sys
 import time
 
 import numpy as np
+from figures import p95
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -50,10 +51,6 @@ def times_ms(function, runs: int) -> list[float]:
 
 def median_ms(function, runs: int) -> float:
     return statistics.median(times_ms(function, runs))
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
 
 
 def seed_words(bundle, words: int = 50) -> list[str]:

@@ -18,12 +18,9 @@ import sys
 import time
 
 import numpy as np
+from figures import p95
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1]
 
 
 def summed_bonus_model(config):
