@@ -68,9 +68,9 @@ class Generator:
         self.name = bundle.name
         self.vocabulary = bundle.vocabulary
         self.titles = self.vocabulary.has_titles  # trained with TrainConfig.titles
-        banned = (PAD_ID, UNK_ID, TITLE_ID, ABSTRACT_ID) if self.titles else (PAD_ID, UNK_ID)
-        self._banned = banned
-        self.sampler = Sampler(len(self.vocabulary), banned=banned + ((END_ID,) if self.titles else ()))
+        # (a title model's <end> is never drawn as a word: ``_write`` draws whether to end apart)
+        banned = (PAD_ID, UNK_ID, TITLE_ID, ABSTRACT_ID, END_ID) if self.titles else (PAD_ID, UNK_ID)
+        self.sampler = Sampler(len(self.vocabulary), banned=banned)
         self.starts = Starts(self.bundle)
 
     # --- seeds ----------------------------------------------------------------------
@@ -250,7 +250,8 @@ class Generator:
         shift = peak * temperature
         logits, draw, feed, describe = cursor.logits, sampler.draw, cursor.feed, sampler.describe
         chosen, probabilities, alternative_ids, alternative_probabilities, ranks = [], [], [], [], []
-        ended, end, own = False, END_ID if self.titles else -1, sampler.own_probability  # (4: a word otherwise)
+        end = END_ID if self.titles else -1  # (without titles, id 4 is a word)
+        ended, own = False, sampler.own_probability
         for position in range(limit):
             row = position % batch
             if position:
