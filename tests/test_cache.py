@@ -16,6 +16,7 @@ from patentrnn.cache import Cache, CacheConfig, mixed_log_loss, read_states, tun
 from patentrnn.examples import titled_sequence
 from patentrnn.generation import Generator
 from patentrnn.runtime import Cursor, Runtime
+from patentrnn.vocabulary import ABSTRACT_ID
 
 TEXT = "A valve for heating is disclosed . The valve has a heating element . The heating element heats the valve ."
 
@@ -37,11 +38,15 @@ def log_softmax(row: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("config", [CacheConfig(2.0, 0.3, 0), CacheConfig(0.5, 0.1, 2)])
 @pytest.mark.parametrize("temperature", [1.0, 1.7])
-def test_a_word_at_a_time_is_the_whole_text_mixture(tiny_models, tmp_path, config, temperature):
-    bundle = with_cache(tiny_models, "tiny-title", tmp_path, config)
+@pytest.mark.parametrize("name", ["tiny-title", "tiny-windows"])  # a title and one layer; two layers
+def test_a_word_at_a_time_is_the_whole_text_mixture(tiny_models, tmp_path, config, temperature, name):
+    bundle = with_cache(tiny_models, name, tmp_path, config)
     runtime = Runtime(bundle)
-    tokens = titled_sequence(bundle.vocabulary, TEXT, "Valve for heating")[0]
-    first = int(np.flatnonzero(tokens == 3)[0])  # (<abstract>: its next word is the first scored)
+    if name == "tiny-title":
+        tokens = titled_sequence(bundle.vocabulary, TEXT, "Valve for heating")[0]
+        first = int(np.flatnonzero(tokens == ABSTRACT_ID)[0])  # (its next word is the first scored)
+    else:
+        tokens, first = np.asarray(bundle.vocabulary.encode(TEXT)), 0
     states, log_probabilities = read_states(runtime, tokens)
     [expected] = mixed_log_loss(states, tokens, log_probabilities, first, [config])
     network = -log_probabilities[first:].sum()
