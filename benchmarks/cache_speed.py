@@ -1,8 +1,10 @@
 """What the continuous cache costs where it runs: scoring a text (``patentrnn score``, the page's
 "Score a text"), with the cache and with the network alone, side by side.
 
-Both score the same test abstracts, interleaved, in one process; the cache's grows with the text
-(one product with every earlier state, and one pass over the vocabulary a word).
+Time: both score the same test abstracts, interleaved, in one process; the cache's work grows with the
+text (one product with every earlier state, and one pass over the vocabulary a word). Memory: two child
+processes, one each way, score 30 test abstracts and ten texts of 1,900 words, and report how much
+their private dirty memory (a serving kernel's own) grew.
 
     python benchmarks/cache_speed.py [--model neural-network-lstm] [--runs 60]
 """
@@ -12,12 +14,43 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 
 from figures import p95
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as a serving kernel runs (serve.kernel_environment)
+
+
+CHILD = """
+import gc, sys
+import patentrnn
+
+def private_dirty_mib():
+    with open("/proc/self/smaps_rollup") as smaps:
+        return next(int(line.split()[1]) / 1024 for line in smaps if line.startswith("Private_Dirty:"))
+
+generator = patentrnn.load(sys.argv[1])
+if sys.argv[2] == "network alone":
+    generator.runtime.cache = None
+texts = [" ".join(words) for words in generator.test_abstracts()]
+long = " ".join(" ".join(texts).split()[:1900])
+generator.score(texts[0])
+gc.collect()
+before = private_dirty_mib()
+for run in range(30):
+    generator.score(texts[run % len(texts)])
+    if run % 3 == 0:
+        generator.score(long)
+gc.collect()
+print(private_dirty_mib() - before)
+"""
+
+
+def memory_growth(model: str, mode: str) -> float:
+    done = subprocess.run([sys.executable, "-c", CHILD, model, mode], capture_output=True, text=True, check=True)
+    return float(done.stdout.split()[-1])
 
 
 def main(argv=None) -> int:
@@ -52,7 +85,10 @@ def main(argv=None) -> int:
         print(f"  {name:<15} median {statistics.median(values):7.2f} ms, p95 {p95(values):7.2f}, "
               f"mean log loss {statistics.fmean(losses[name]):.4f}")  # fmt: skip
     ratio = statistics.median(times["with the cache"]) / statistics.median(times["network alone"])
-    print(f"  ratio {ratio:.2f}x")
+    print(f"  ratio {ratio:.2f}x\n")
+    print("memory: private dirty growth after 30 test abstracts and ten 1,900-word texts, a child process each")
+    for mode in ("network alone", "with the cache"):
+        print(f"  {mode:<15} +{memory_growth(args.model, mode):.1f} MiB")
     return 0
 
 

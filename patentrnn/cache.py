@@ -18,8 +18,8 @@ validation split, 4.072 nats with skip 0, 4.028 with skip 3).
 Scoring reads with it (``Cursor``; the default model's test log loss 4.439 → 4.111, models/README.md).
 Generation does not: sampled from, the mixture copied the text into itself ("relates transactions
 that invention also relates transactions"). ``Cache.mix`` changes only the cached words' logits (a few
-dozen), at any temperature, for one more pass over the vocabulary a word (scoring 1.16× the time of the
-network alone, ``benchmarks/cache_speed.py``); ``mixed_log_loss`` is the same mixture for whole texts
+dozen), at any temperature, for one more pass over the vocabulary a word (scoring 1.16–1.28× the time
+of the network alone, ``benchmarks/cache_speed.py``); ``mixed_log_loss`` is the same mixture for whole texts
 at once, which ``tune`` evaluates on a grid.
 """
 

@@ -249,10 +249,11 @@ class Cursor:
     models step with ``Runtime.advance``.
 
     With the runtime's continuous cache (``patentrnn.cache``; ``cache=False``: the network alone),
-    the words read come back in the logits.
+    the words read come back in the logits; ``room``: how many words it will read after ``tokens``
+    (its states are kept in one array of that size, grown if need be).
     """
 
-    def __init__(self, runtime: Runtime, tokens: Sequence[int], cache: bool = True):
+    def __init__(self, runtime: Runtime, tokens: Sequence[int], cache: bool = True, room: int = 128):
         if len(tokens) == 0:
             raise ValueError("cannot read an empty sequence")
         self.runtime = runtime
@@ -260,7 +261,7 @@ class Cursor:
         self.title = runtime.title_of(tokens)
         self.cache = None
         if cache and runtime.cache is not None:
-            self.cache = Cache(runtime.cache, runtime.units, runtime.cache_scratch, capacity=len(tokens) + 128)
+            self.cache = Cache(runtime.cache, runtime.units, runtime.cache_scratch, capacity=len(tokens) + room)
         if not self.fast:
             self.state = runtime.initial_state()
             for position, token in enumerate(tokens):

@@ -117,7 +117,10 @@ def score_words(
     if not (0 if context else 1) <= start < len(words):
         raise ValueError("start must leave at least one word to read")
     ids = vocabulary.encode_words(words)
-    cursor = Cursor(runtime, [*context, *ids[:start]])  # (one joint product a word, as generation reads)
+    # (one joint product a word, as generation reads. The cache's states in one array of the text's
+    # length: grown by doubling, they left a kernel's heap 4.6 MiB larger than the network alone's
+    # after ten 2,000-word texts; in one, 2.2 MiB, the array's size. Measured, private dirty memory.)
+    cursor = Cursor(runtime, [*context, *ids[:start]], room=len(ids) - start)
     # three buffers for all chunks: a serving kernel's heap keeps what it once held (fresh
     # temporaries each chunk left +6 MiB of PSS after an analysis, measured; these, +2)
     shape = (min(CHUNK, len(ids) - start), len(vocabulary))
