@@ -13,6 +13,7 @@ from conftest import run_cli
 
 from patentrnn.bundle import BundleError, load_bundle
 from patentrnn.cache import Cache, CacheConfig, mixed_log_loss, read_states, tune
+from patentrnn.evaluation import log_loss
 from patentrnn.examples import titled_sequence
 from patentrnn.generation import Generator
 from patentrnn.runtime import Cursor, Runtime
@@ -58,6 +59,8 @@ def test_a_word_at_a_time_is_the_whole_text_mixture(tiny_models, tmp_path, confi
         total -= log_softmax(row)[tokens[position]]
         cursor.feed(int(tokens[position]))
     assert total == pytest.approx(expected, rel=1e-5)
+    cards = log_loss(runtime, list(tokens[: first + 1]), list(tokens[first + 1 :]), 0, cache=True)  # (title-figures')
+    assert cards == (pytest.approx(expected, rel=1e-9), len(tokens) - first - 1)
     assert expected < network  # the words of this text come back, and the cache saw them coming
 
 
