@@ -42,7 +42,7 @@ CARD_KEY = "cache"
 
 @dataclass(frozen=True)
 class CacheConfig:
-    """The mixture's two numbers (see the module docstring)."""
+    """The mixture's settings (see the module docstring)."""
 
     theta: float  # how sharply the current state picks the earlier states like it
     weight: float  # the cache's share of the probability, 0 to 1 (exclusive)
@@ -167,6 +167,15 @@ def read_states(runtime, tokens) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(states), np.asarray(log_probabilities)
 
 
+def read_log_loss(runtime, tokens, first: int, configs: list[CacheConfig]) -> tuple[float, list[float], int]:
+    """Summed negative log-likelihood of ``tokens[first + 1:]``: the network alone's, each config's
+    mixture's, and how many tokens that is."""
+    tokens = np.asarray(tokens, dtype=np.intp)
+    states, log_probabilities = read_states(runtime, tokens)
+    network = -float(log_probabilities[first:].sum())
+    return network, mixed_log_loss(states, tokens, log_probabilities, first, configs), len(log_probabilities) - first
+
+
 def tune(runtime, texts: list[tuple[list[int], int]], thetas=THETAS, weights=WEIGHTS, skips=SKIPS) -> dict:
     """Choose ``theta``, ``weight`` and ``skip`` on ``texts`` (``(tokens, first)``: score ``tokens[first + 1:]``;
     the validation split's): returns the card's entry, the chosen config and the log loss a word of
@@ -174,11 +183,10 @@ def tune(runtime, texts: list[tuple[list[int], int]], thetas=THETAS, weights=WEI
     configs = [CacheConfig(*values) for values in itertools.product(thetas, weights, skips)]
     totals, network, count = np.zeros(len(configs)), 0.0, 0
     for tokens, first in texts:
-        tokens = np.asarray(tokens, dtype=np.intp)
-        states, log_probabilities = read_states(runtime, tokens)
-        totals += mixed_log_loss(states, tokens, log_probabilities, first, configs)
-        network -= float(log_probabilities[first:].sum())
-        count += len(log_probabilities) - first
+        alone, mixed, words = read_log_loss(runtime, tokens, first, configs)
+        totals += mixed
+        network += alone
+        count += words
     best = int(totals.argmin())
     helps = totals[best] < network
     return {

@@ -74,9 +74,10 @@ def _evaluate(args) -> int:
 
     quiet_tensorflow()
     from .bundle import keras_model, load_bundle
+    from .cache import CacheConfig
     from .corpus import load_corpus
     from .evaluation import cache_log_loss, texts_of
-    from .generation import load
+    from .generation import Generator
     from .metrics import evaluate_model
 
     bundle = load_bundle(args.model, args.models_dir)
@@ -90,8 +91,8 @@ def _evaluate(args) -> int:
         "abstracts": len(data.abstracts),
         **metrics,
     }
-    generator = load(bundle.name, args.models_dir)
-    if generator.runtime.cache is not None:  # scoring reads with it: the same abstracts, on the numpy runtime
+    if CacheConfig.from_card(bundle.card):  # scoring reads with it: the same abstracts, on the numpy runtime
+        generator = Generator(bundle)  # (the bundle already read)
         texts = texts_of(generator, data.abstracts, titles)
         network, cached, words = cache_log_loss(generator.runtime, texts, generator.runtime.cache)
         report["cache"] = {"words": words, "log_loss_network": network, "log_loss_cache": cached}  # (every word
@@ -104,8 +105,12 @@ def _evaluate(args) -> int:
             f"{bundle.name} on {data.name} ({len(data.abstracts)} abstracts, {metrics['targets']} targets, "
             f"{metrics['unk_target_share']:.1%} unknown): log loss {metrics['log_loss']:.4f}, perplexity "
             f"{metrics['perplexity']:.2f}, top-1 {metrics['top1_accuracy']:.2%}, top-5 {metrics['top5_accuracy']:.2%}"
-            + (f"; after each first word, {cache['log_loss_network']:.4f}, with the cache {cache['log_loss_cache']:.4f}"
-               if cache else "")
+            + (
+                f"; after each first word, {cache['log_loss_network']:.4f}, "
+                f"with the cache {cache['log_loss_cache']:.4f}"
+                if cache
+                else ""
+            )
         )
     return 0
 

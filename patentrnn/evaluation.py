@@ -105,11 +105,8 @@ def cache_log_loss(runtime, texts: list[tuple[list[int], int]], config) -> tuple
     and how many words."""
     network, mixed, count = 0.0, 0.0, 0
     for tokens, first in texts:
-        tokens = np.asarray(tokens, dtype=np.intp)
-        states, log_probabilities = cache_module.read_states(runtime, tokens)
-        mixed += cache_module.mixed_log_loss(states, tokens, log_probabilities, first, [config])[0]
-        network -= float(log_probabilities[first:].sum())
-        count += len(log_probabilities) - first
+        alone, [cached], words = cache_module.read_log_loss(runtime, tokens, first, [config])
+        network, mixed, count = network + alone, mixed + cached, count + words
     return round(network / count, 4), round(mixed / count, 4), count
 
 
@@ -144,10 +141,8 @@ def log_loss(runtime, context: list[int], ids: list[int], first: int, cache: boo
     tokens = [*context, *ids]
     start = len(context) + first - 1
     if cache:
-        tokens = np.asarray(tokens, dtype=np.intp)
-        states, log_probabilities = cache_module.read_states(runtime, tokens)
-        nll = cache_module.mixed_log_loss(states, tokens, log_probabilities, start, [runtime.cache])[0]
-        return nll, len(tokens) - start - 1
+        _, [nll], count = cache_module.read_log_loss(runtime, tokens, start, [runtime.cache])
+        return nll, count
     scored = score_logits(runtime.sequence_logits(tokens[:-1])[start:], np.asarray(tokens[start + 1 :]))
     return scored["nll"], scored["count"]
 

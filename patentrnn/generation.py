@@ -262,7 +262,6 @@ class Generator:
                 chosen.append(draw(row, sampling, rng))
             else:
                 chosen.append(draw(row, sampling, rng, guard.blocked(rows[row][: len(vocabulary)], temperature)))
-            if guard is not None:
                 guard.history.append(chosen[-1])
             ended = chosen[-1] == end
             if row == batch - 1 or position == limit - 1 or ended:

@@ -322,9 +322,6 @@ class Cursor:
                 runtime.input_rows[token] = projected
         if self.title is not None:
             self.title.read(token)
-        self._advance(projected)
-
-    def _advance(self, projected: np.ndarray) -> None:
         if not self.ahead:
             np.dot(self.joint_input, self.joint, out=self.joint_output)
         self.ahead = False
