@@ -153,10 +153,11 @@ def mixed_log_loss(states: np.ndarray, tokens: np.ndarray, log_probabilities: np
     return losses
 
 
-def read_states(runtime, tokens) -> tuple[np.ndarray, np.ndarray]:
-    """The network alone reading ``tokens`` (as ``Runtime.sequence_logits``): its states after each
-    but the last, and the log-probability it gave each next token."""
-    vocab, state, title = runtime.vocab_size, runtime.initial_state(), runtime.title_of(tokens)
+def read_states(runtime, tokens, topic=None) -> tuple[np.ndarray, np.ndarray]:
+    """The network alone reading ``tokens`` (as ``Runtime.sequence_logits``; a title model with its
+    title's ``topic``, if given): its states after each but the last, and the log-probability it gave
+    each next token."""
+    vocab, state, title = runtime.vocab_size, runtime.initial_state(), runtime.title_of(tokens, topic)
     states, log_probabilities = [], []
     for token, following in zip(tokens[:-1], tokens[1:]):
         state, h = runtime.advance(state, int(token), title)
@@ -167,11 +168,25 @@ def read_states(runtime, tokens) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(states), np.asarray(log_probabilities)
 
 
-def read_log_loss(runtime, tokens, first: int, configs: list[CacheConfig]) -> tuple[float, list[float], int]:
-    """Summed negative log-likelihood of ``tokens[first + 1:]``: the network alone's, each config's
-    mixture's, and how many tokens that is."""
+def read_logits(runtime, tokens) -> tuple[np.ndarray, np.ndarray]:
+    """As ``read_states``, with the whole logits after each token but the last, ``(n, vocab)``
+    float64 (for ``topic.tune``, which tries many bonuses on them; keep texts short)."""
+    vocab, state, title = runtime.vocab_size, runtime.initial_state(), runtime.title_of(tokens)
+    states, rows = [], []
+    for token in tokens[:-1]:
+        state, h = runtime.advance(state, int(token), title)
+        rows.append(runtime.logits(h, title=title)[:vocab].astype(np.float64))
+        states.append(h)
+    return np.stack(states), np.stack(rows)
+
+
+def read_log_loss(
+    runtime, tokens, first: int, configs: list[CacheConfig], topic=None
+) -> tuple[float, list[float], int]:
+    """Summed negative log-likelihood of ``tokens[first + 1:]``: the network alone's (with ``topic``, a
+    title's bonus: ``patentrnn.topic``), each config's mixture's, and how many tokens that is."""
     tokens = np.asarray(tokens, dtype=np.intp)
-    states, log_probabilities = read_states(runtime, tokens)
+    states, log_probabilities = read_states(runtime, tokens, topic)
     network = -float(log_probabilities[first:].sum())
     return network, mixed_log_loss(states, tokens, log_probabilities, first, configs), len(log_probabilities) - first
 

@@ -130,6 +130,7 @@ def _generate(args) -> int:
         rng_seed=args.rng_seed,
         max_copy=args.max_copy,
         title=args.title,
+        topic=not args.no_topic,
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
@@ -232,17 +233,33 @@ def _title_figures(args) -> int:
 
 
 def _cache(args) -> int:
-    from .bundle import list_names, write_card_figures
     from .cache import CARD_KEY
     from .evaluation import cache_figures
+
+    return _card_figures(args, CARD_KEY, cache_figures)
+
+
+def _topic(args) -> int:
+    from .evaluation import topic_figures
+    from .topic import CARD_KEY
+
+    return _card_figures(args, CARD_KEY, topic_figures, titled_only=True)
+
+
+def _card_figures(args, key: str, figures_of, titled_only: bool = False) -> int:
+    """Compute ``figures_of(generator)`` for each model asked for (all: those it applies to), print them,
+    and with ``--write`` keep them in the card under ``key``."""
+    from .bundle import list_names, write_card_figures
     from .generation import load
 
     figures = {}
     for name in args.model or list_names(args.models_dir):
         generator = load(name, args.models_dir)
-        figures[name] = cache_figures(generator)
+        if titled_only and not generator.titles and not args.model:
+            continue
+        figures[name] = figures_of(generator)
         if args.write:
-            write_card_figures(generator.bundle.path, CARD_KEY, figures[name], generator.bundle.card)
+            write_card_figures(generator.bundle.path, key, figures[name], generator.bundle.card)
     print(json.dumps(figures, indent=2))
     return 0
 
@@ -327,14 +344,18 @@ def _model_commands(commands, where, as_json, which) -> None:
     titles.add_argument("--write", action="store_true", help="write the figures into the model's card.json")
     titles.set_defaults(run=_title_figures)
 
-    cache = commands.add_parser(
-        "cache",
-        parents=[where],
-        help="choose a model's continuous cache on its validation split; test log loss with and without",
-    )
-    cache.add_argument("--model", action="append", help="bundle name; repeat for several (default: all)")
-    cache.add_argument("--write", action="store_true", help="write it into each model's card.json (used from then on)")
-    cache.set_defaults(run=_cache)
+    for name, run, what in (
+        ("cache", _cache, "a model's continuous cache"),
+        ("topic", _topic, "a title model's topic bonus (after its cache)"),
+    ):
+        command = commands.add_parser(
+            name, parents=[where], help=f"choose {what} on its validation split; test log loss with and without"
+        )
+        command.add_argument("--model", action="append", help="bundle name; repeat for several (default: all)")
+        command.add_argument(
+            "--write", action="store_true", help="write it into each model's card.json (used from then on)"
+        )
+        command.set_defaults(run=run)
 
 
 def _text_commands(commands, parents: list) -> None:
@@ -352,6 +373,9 @@ def _text_commands(commands, parents: list) -> None:
     generate.add_argument("--top-p", type=float)
     generate.add_argument("--rng-seed", type=int)
     generate.add_argument("--max-copy", type=int, metavar="N", help=MAX_COPY_HELP)
+    generate.add_argument(
+        "--no-topic", action="store_true", help="with a title: the network alone, without the title's topic"
+    )
     generate.set_defaults(run=_generate)
 
     for name, help_text, run in (

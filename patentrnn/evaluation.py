@@ -18,6 +18,7 @@ import numpy as np
 from . import cache as cache_module
 from . import corpus as corpus_module
 from . import originality
+from . import topic as topic_module
 from .metrics import score_logits
 from .sampling import DEFAULT_DIVERSITY
 from .vocabulary import ABSTRACT_ID, END_ID
@@ -127,6 +128,33 @@ def cache_figures(generator) -> dict:
     }
 
 
+def topic_figures(generator) -> dict:
+    """The card's ``"topic"`` of a title model: ``weight`` and ``smoothing`` chosen on the validation
+    split (``topic.tune``, read with the cache as scoring reads), and the test split's log loss without
+    and with the topic."""
+    if not generator.titles:
+        raise ValueError(f"model {generator.name!r} was not trained with titles: a topic needs a title")
+    topics = topic_module.Topics(originality.index_for(generator.bundle), generator.runtime.vocab_size)
+    figures = topic_module.tune(generator.runtime, topics, _part(generator, "validation"))
+    if figures["weight"] is None:
+        return figures
+    config = topic_module.TopicConfig(figures["weight"], figures["smoothing"], figures["neighbours"])
+    without, with_topic, count = [], [], 0
+    for tokens, first in _part(generator, "test"):
+        topic = topics.topic(generator.runtime.title_of(tokens).ids, config)
+        caches = [generator.runtime.cache] if generator.runtime.cache else []
+        for totals, chosen in ((without, None), (with_topic, topic)):
+            network, mixed, words = cache_module.read_log_loss(generator.runtime, tokens, first, caches, chosen)
+            totals.append(mixed[0] if mixed else network)
+        count += words
+    return {
+        **figures,
+        "test_words": count,
+        "test_log_loss_without": round(sum(without) / count, 4),
+        "test_log_loss_topic": round(sum(with_topic) / count, 4),
+    }
+
+
 # --- title models ---------------------------------------------------------------------------------
 
 
@@ -135,14 +163,19 @@ def test_records(bundle) -> list[tuple[int, corpus_module.Record]]:
     return list(corpus_module.records_of(bundle.card["corpus"], bundle.split, "test"))
 
 
-def log_loss(runtime, context: list[int], ids: list[int], first: int, cache: bool = False) -> tuple[float, int]:
+def log_loss(
+    runtime, context: list[int], ids: list[int], first: int, cache: bool = False, topic=None
+) -> tuple[float, int]:
     """Summed negative log-likelihood (nats) of ``ids[first:]`` after ``context`` and ``ids[:first]``,
-    and how many targets that is; with ``cache``, the runtime's continuous cache's."""
+    and how many targets that is; with ``cache``, the runtime's continuous cache's; with ``topic``, the
+    title's (``patentrnn.topic``)."""
     tokens = [*context, *ids]
     start = len(context) + first - 1
-    if cache:
-        _, [nll], count = cache_module.read_log_loss(runtime, tokens, start, [runtime.cache])
-        return nll, count
+    if cache or topic is not None:
+        network, mixed, count = cache_module.read_log_loss(
+            runtime, tokens, start, [runtime.cache] if cache else [], topic
+        )
+        return (mixed[0] if cache else network), count
     scored = score_logits(runtime.sequence_logits(tokens[:-1])[start:], np.asarray(tokens[start + 1 :]))
     return scored["nll"], scored["count"]
 
@@ -155,7 +188,8 @@ def title_log_loss(title_model, plain_model, records: list, train_titles: set[st
     """Test log loss on the abstracts' words after the first (the targets every model is scored on):
     the title model given the title, without it (``<abstract>`` first), and ``plain_model``; the same
     on the abstracts whose normalised title never occurs in training (no sibling patent's title). Each
-    with the network alone and, where both models have one, with their continuous caches."""
+    with the network alone and, where both models have one, with their continuous caches; and given the
+    title, with its topic too (as the title model scores and writes, where its card has one)."""
     figures: dict = {}
     subsets = {
         "all": records,
@@ -165,17 +199,21 @@ def title_log_loss(title_model, plain_model, records: list, train_titles: set[st
         figures[name] = {"abstracts": len(chosen)}
         caches = (False, True) if title_model.runtime.cache and plain_model.runtime.cache else (False,)
         for cache in caches:
-            given, without, plain, with_end = [], [], [], []
+            given, topical, without, plain, with_end = [], [], [], [], []
             for record in chosen:
                 title_ids = title_model.prepare_title(record.patent_title)[1]
                 ids = title_model.vocabulary.encode(record.abstract)
                 given.append(log_loss(title_model.runtime, title_ids, ids, 1, cache))
+                topic = title_model.topic_of(title_ids)
+                if topic is not None:
+                    topical.append(log_loss(title_model.runtime, title_ids, ids, 1, cache, topic))
                 with_end.append(log_loss(title_model.runtime, title_ids, [*ids, END_ID], 0, cache))
                 without.append(log_loss(title_model.runtime, [ABSTRACT_ID], ids, 1, cache))
                 plain_ids = plain_model.vocabulary.encode(record.abstract)
                 plain.append(log_loss(plain_model.runtime, [], plain_ids, 1, cache))
             figures[name]["with_cache" if cache else "network"] = {
                 "given_title": _mean(given),
+                **({"given_title_and_topic": _mean(topical)} if topical else {}),
                 "without_title": _mean(without),
                 plain_model.name: _mean(plain),
                 "given_title_first_word_and_end_included": _mean(with_end),
@@ -187,21 +225,34 @@ def endings_and_topic(title_model, plain_model, rows: list, n: int = 200, divers
     """For ``n`` test titles (``rows``: ``(index row, record)``): the lengths of the abstracts the title
     model writes until it ends them, against the real abstracts' lengths; and the BM25 rank (over the
     whole corpus, the originality index) of the title's own abstract when the generated words are the
-    query, for the title model and for ``plain_model`` seeded with the title as text (as many words)."""
-    indexes = {model.name: originality.index_for(model.bundle) for model in (title_model, plain_model)}
-    lengths, ended, real, ranks = [], 0, [], {title_model.name: [], plain_model.name: []}
+    query, for the title model (as it writes: with its title's topic, where its card has one; and without
+    it), and for ``plain_model`` seeded with the title as text (as many words)."""
+    untopical = f"{title_model.name} without its topic"
+    ranks = {title_model.name: [], untopical: [], plain_model.name: []}
+    lengths, ended, real, longest = [], 0, [], []
     for rng_seed, (row, record) in enumerate(rows[:n]):
         title = corpus_module.clean(record.patent_title)
         result = title_model.generate(title=title, diversity=diversity, rng_seed=rng_seed, originality=False)
         lengths.append(len(result.generated))
         ended += result.ended
         real.append(len(title_model.vocabulary.tokenize(record.abstract)))
+        alone = title_model.generate(
+            title=title, diversity=diversity, rng_seed=rng_seed, originality=False, topic=False
+        )
         seeded = plain_model.generate(
             seed=title, words=max(len(result.generated), 1), diversity=diversity, rng_seed=rng_seed, originality=False
         )
-        for model, words in ((title_model, result.generated_words), (plain_model, seeded.generated_words)):
-            scores = indexes[model.name].scores(np.asarray(model.vocabulary.encode_words(words), np.int64))
-            ranks[model.name].append(int((scores > scores[row]).sum()) + 1)
+        index = originality.index_for(title_model.bundle)
+        longest.append(index.longest_copy(np.asarray(title_model.vocabulary.encode_words(result.generated_words)))[0])
+        for name, model, words in (
+            (title_model.name, title_model, result.generated_words),
+            (untopical, title_model, alone.generated_words),
+            (plain_model.name, plain_model, seeded.generated_words),
+        ):
+            scores = originality.index_for(model.bundle).scores(
+                np.asarray(model.vocabulary.encode_words(words), np.int64)
+            )
+            ranks[name].append(int((scores > scores[row]).sum()) + 1)
     count = len(lengths)
     return {
         "n": count,
@@ -216,6 +267,10 @@ def endings_and_topic(title_model, plain_model, rows: list, n: int = 200, divers
             "real_p10": float(np.percentile(real, 10)),
             "real_p90": float(np.percentile(real, 90)),
         },
+        "longest_copy": {
+            "median": statistics.median(longest),
+            f"share_ge_{MEMORISATION_SPAN}": round(sum(length >= MEMORISATION_SPAN for length in longest) / count, 4),
+        },
         "own_abstract_bm25_rank": {
             name: {"median": statistics.median(found), "top10_share": round(sum(r <= 10 for r in found) / count, 4)}
             for name, found in ranks.items()
@@ -228,6 +283,10 @@ def title_figures(title_model, plain_model, n: int = 200) -> dict:
     if not title_model.titles:
         raise ValueError(f"model {title_model.name!r} was not trained with titles")
     bundle = title_model.bundle
+    if bundle.card["corpus"].get("sha256") != plain_model.bundle.card["corpus"].get("sha256"):
+        raise ValueError(f"{title_model.name!r} and {plain_model.name!r} were trained on different corpora")
+    if plain_model.name == title_model.name:
+        raise ValueError("compare a title model with another model")
     train_titles = {
         corpus_module.normalised_title(r.patent_title)
         for _, r in corpus_module.records_of(bundle.card["corpus"], bundle.split, "train")

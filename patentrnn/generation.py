@@ -41,9 +41,12 @@ from .sampling import DEFAULT_DIVERSITY, ROWS, Sampler, SamplingConfig
 from .scoring import Score, score_rows, score_text
 from .scoring import ranks as rank_of  # (generation's own name `ranks` is a list)
 from .starts import Start, Starts
+from .topic import Topic, Topics
 from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID
 
 __all__ = ["MAX_RNG_SEED", "MAX_WORDS", "Generation", "Generator", "load"]
+
+NO_TOPIC = "The title's topic was not used: that needs the model's corpus, which is not available here."
 
 
 @dataclass
@@ -53,6 +56,7 @@ class _Run:
     sampling: SamplingConfig
     limit: int  # words at most
     until_end: bool  # a title model may end the abstract
+    topic: bool  # a title model adds its title's topic (``patentrnn.topic``)
     rng: random.Random
     settings: dict  # as the result reports them
     started: float
@@ -72,6 +76,7 @@ class Generator:
         banned = (PAD_ID, UNK_ID, TITLE_ID, ABSTRACT_ID, END_ID) if self.titles else (PAD_ID, UNK_ID)
         self.sampler = Sampler(len(self.vocabulary), banned=banned)
         self.starts = Starts(self.bundle)
+        self._topics: Topics | None = None  # (made from the originality index when first needed)
 
     # --- seeds ----------------------------------------------------------------------
 
@@ -116,6 +121,7 @@ class Generator:
         originality: bool = True,
         max_copy: int | None = None,
         title: str | None = None,
+        topic: bool = True,
     ) -> Generation:
         """Generate ``words`` words after ``seed``, or after a random real abstract's
         first words when ``seed`` and ``title`` are None.
@@ -138,8 +144,11 @@ class Generator:
                 says how many draws it steered.
             title: the invention's title, read first (title models only: a ValueError names
                 the option otherwise); ``seed`` then begins the abstract.
+            topic: with a title (given, or a random start's real one), add the title's topic: the
+                words of the training abstracts closest to it (``patentrnn.topic``, where the card
+                has one). False: the network alone.
         """
-        run = self._run_settings(words, diversity, top_k, top_p, rng_seed, max_copy, title)
+        run = self._run_settings(words, diversity, top_k, top_p, rng_seed, max_copy, title, topic)
         start = self.starts.start(seed, title, 0 if run.until_end else run.limit, run.rng)
         return self._generate(start, run, originality)[0]
 
@@ -161,7 +170,15 @@ class Generator:
         return self._generate(start, run, originality, score_last=True)
 
     def _run_settings(
-        self, words=None, diversity=DEFAULT_DIVERSITY, top_k=None, top_p=None, rng_seed=None, max_copy=None, title=None
+        self,
+        words=None,
+        diversity=DEFAULT_DIVERSITY,
+        top_k=None,
+        top_p=None,
+        rng_seed=None,
+        max_copy=None,
+        title=None,
+        topic=True,
     ) -> _Run:
         words = _validate_words(words)
         sampling = SamplingConfig(diversity, top_k, top_p).validated(len(self.vocabulary))
@@ -176,9 +193,13 @@ class Generator:
         }
         if title is not None:
             settings["title"] = title
+        if not isinstance(topic, bool):
+            raise ValueError("topic must be True or False")
+        if not topic:
+            settings["topic"] = False  # (left out when True: older permalinks read as before)
         # Python's Mersenne Twister, not numpy.random: the same sequence for a seed on
         # any platform, and a serving kernel saves the 2.7 MiB that numpy.random costs.
-        return _Run(sampling, limit, until_end, random.Random(rng_seed), settings, time.perf_counter())
+        return _Run(sampling, limit, until_end, topic, random.Random(rng_seed), settings, time.perf_counter())
 
     def _generate(self, start: Start, run: _Run, originality: bool, score_last: bool = False):
         """Read the start, write, and describe it all as a ``Generation`` (with ``score_last``: and
@@ -188,7 +209,8 @@ class Generator:
         guard = self._copy_guard(run.settings["max_copy"], seed_ids, start.notes, sampler)
         read_started = time.perf_counter()
         tokens = start.context + seed_ids
-        cursor = Cursor(self.runtime, tokens[:-1] if score_last else tokens, cache=False)
+        topic = self.topic_of(start.context, start.notes) if run.topic else None
+        cursor = Cursor(self.runtime, tokens[:-1] if score_last else tokens, cache=False, topic=topic)
         last = None
         if score_last:
             row = cursor.logits()[: len(self.vocabulary)]
@@ -295,6 +317,21 @@ class Generator:
             return None
         return CopyGuard(index, max_copy, list(seed_ids), len(self.vocabulary) - len(sampler.banned))
 
+    def topic_of(self, context: list[int], notes: list[str] | None = None) -> Topic | None:
+        """The topic (``patentrnn.topic``) of the title in ``context`` (``<title> title <abstract>``), or
+        None: no title, or a card without a topic, or (noted in ``notes``) no corpus to draw it from."""
+        title = self.runtime.title_of(context)
+        if self.runtime.topic is None or title is None or not len(title.ids):
+            return None
+        if self._topics is None:
+            try:
+                self._topics = Topics(originality_module.index_for(self.bundle), self.runtime.vocab_size)
+            except originality_module.OriginalityUnavailable:
+                if notes is not None:
+                    notes.append(NO_TOPIC)
+                return None
+        return self._topics.topic(title.ids, self.runtime.topic)
+
     # --- scoring --------------------------------------------------------------------
 
     def score(self, text: str, title: str | None = None) -> Score:
@@ -304,7 +341,7 @@ class Generator:
         only), the title is read first and the text's first word is scored too. See
         ``patentrnn.scoring`` for the limits (``MAX_SCORE_WORDS``); bad input raises ``ValueError``."""
         context = self.prepare_title(title)[1] if title is not None else self.starts.context(None)
-        return score_text(self.runtime, self.vocabulary, text, self.name, context)
+        return score_text(self.runtime, self.vocabulary, text, self.name, context, self.topic_of(context))
 
 
 _loaded: dict[tuple[str, str], Generator] = {}

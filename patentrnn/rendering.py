@@ -149,8 +149,9 @@ def _title_lines(row: dict) -> list[str]:
     for kind, words in (("network", "the network alone"), ("with_cache", "with the cache")):
         loss, free = (figures["test_log_loss"][part].get(kind) for part in ("all", "sibling_free"))
         if loss:
+            topic = f" (and its topic {loss['given_title_and_topic']:.4f})" if "given_title_and_topic" in loss else ""
             lines.append(
-                f"{row['name']}, {words}: test log loss given the title {loss['given_title']:.4f}, "
+                f"{row['name']}, {words}: test log loss given the title {loss['given_title']:.4f}{topic}, "
                 f"without it {loss['without_title']:.4f}, {compared} {loss[compared]:.4f} (same "
                 f"{figures['test_log_loss']['all']['abstracts']} abstracts); titles never seen in training "
                 f"({figures['test_log_loss']['sibling_free']['abstracts']}): {free['given_title']:.4f} / "
@@ -160,9 +161,14 @@ def _title_lines(row: dict) -> list[str]:
         *lines,
         f"{row['name']}: written until it ends, median {made['lengths']['median']:g} words (real "
         f"{made['lengths']['real_median']:g}), {made['lengths']['ended_share']:.0%} ended by themselves; own abstract "
-        f"in BM25's top 10: {ranks[row['name']]['top10_share']:.1%} ({compared} seeded with the title: "
-        f"{ranks[compared]['top10_share']:.1%})",
+        f"in BM25's top 10: {ranks[row['name']]['top10_share']:.1%}{_without_topic(row['name'], ranks)} ({compared} "
+        f"seeded with the title: {ranks[compared]['top10_share']:.1%})",
     ]
+
+
+def _without_topic(name: str, ranks: dict) -> str:
+    alone = ranks.get(f"{name} without its topic")
+    return f", {alone['top10_share']:.1%} without its topic" if alone else ""
 
 
 def render_score(score) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 from .bundle import Bundle
 from .cache import Cache, CacheConfig
 from .model import TITLE_WINDOW
+from .topic import Topic, TopicConfig
 from .vocabulary import ABSTRACT_ID, END_ID
 
 MAX_INPUT_ROWS = 2048  # words whose input share a runtime keeps (4 KB each for the default model)
@@ -62,6 +63,7 @@ class Title:
     ids: np.ndarray  # the title's words, each once
     strength: np.ndarray  # their learned logit bonus
     written: int | None = None  # words read since <abstract> (None before it)
+    topic: Topic | None = None  # the bonus of the title's topic (``patentrnn.topic``)
 
     def read(self, token: int) -> None:
         if self.written is not None:
@@ -134,6 +136,8 @@ class Runtime:
         # the continuous cache (``patentrnn.cache``) that ``Cursor`` adds, if the card has one
         self.cache = CacheConfig.from_card(bundle.card)
         self.cache_scratch = np.empty(self.vocab_size, dtype=np.float32) if self.cache else None
+        # the title's topic (``patentrnn.topic``) that generation and scoring add, if the card has one
+        self.topic = TopicConfig.from_card(bundle.card) if config.title_context else None
         # For ``Cursor``: each word's share of the first layer's product, embedding @
         # kernel (128 x 1024, 7 us), kept once computed: most words repeat. A dict of
         # 4 KB rows, capped: a zeroed 14k-row table cost far more than its written rows,
@@ -144,15 +148,15 @@ class Runtime:
         zeros = np.zeros(self.units, dtype=np.float32)
         return [(zeros, zeros) for _ in self.layers]
 
-    def title_of(self, tokens: Sequence[int]) -> Title | None:
+    def title_of(self, tokens: Sequence[int], topic: Topic | None = None) -> Title | None:
         """A title model's ``Title`` before it reads ``tokens``: the title is the words before the first
-        ``<abstract>`` in their first ``TITLE_WINDOW``, as ``layers.TitleBag`` reads them. None for
-        other models."""
+        ``<abstract>`` in their first ``TITLE_WINDOW``, as ``layers.TitleBag`` reads them; ``topic``, its
+        topic's bonus, if any. None for other models."""
         if not self.config.title_context:
             return None
         head = np.asarray(tokens[:TITLE_WINDOW], dtype=np.intp)
         ids = np.unique(head[(np.cumsum(head == ABSTRACT_ID) == 0) & (head > END_ID)])
-        return Title(ids, self.title_strength[ids])
+        return Title(ids, self.title_strength[ids], topic=topic)
 
     def advance(self, state, token: int, title: Title | None = None):
         """Feed one word id; return the new state and the last layer's output ``h``."""
@@ -186,8 +190,10 @@ class Runtime:
 
     def title_bonus(self, logits: np.ndarray, title: Title, temperature: float) -> np.ndarray:
         """Add a title model's bonuses (``layers.TitledOutput``) to tempered logits: the title's words'
-        and ``<end>``'s for the length written."""
+        and ``<end>``'s for the length written; and its topic's, if it has one."""
         logits[title.ids] += title.strength / np.float32(temperature)
+        if title.topic is not None:
+            logits[title.topic.ids] += title.topic.bonus / np.float32(temperature)
         if title.written:
             rate, written = self.end_rate, title.written
             logits[END_ID] += np.float32((rate[0] * np.log1p(written) + rate[1] * written / 100.0) / temperature)
@@ -250,15 +256,18 @@ class Cursor:
 
     With the runtime's continuous cache (``patentrnn.cache``; ``cache=False``: the network alone),
     the words read come back in the logits; ``room``: how many words it will read after ``tokens``
-    (its states are kept in one array of that size, grown if need be).
+    (its states are kept in one array of that size, grown if need be). ``topic``: a title model's
+    title's topic (``patentrnn.topic``), added to every logits.
     """
 
-    def __init__(self, runtime: Runtime, tokens: Sequence[int], cache: bool = True, room: int = 128):
+    def __init__(
+        self, runtime: Runtime, tokens: Sequence[int], cache: bool = True, room: int = 128, topic: Topic | None = None
+    ):
         if len(tokens) == 0:
             raise ValueError("cannot read an empty sequence")
         self.runtime = runtime
         self.fast = len(runtime.layers) == 1
-        self.title = runtime.title_of(tokens)
+        self.title = runtime.title_of(tokens, topic)
         self.cache = None
         if cache and runtime.cache is not None:
             self.cache = Cache(runtime.cache, runtime.units, runtime.cache_scratch, capacity=len(tokens) + room)

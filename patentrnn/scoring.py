@@ -109,18 +109,19 @@ def ranks(rows: np.ndarray, chosen, out: np.ndarray | None = None) -> np.ndarray
 
 
 def score_words(
-    runtime, vocabulary, words: Sequence[str], start: int = 1, context: Sequence[int] = ()
+    runtime, vocabulary, words: Sequence[str], start: int = 1, context: Sequence[int] = (), topic=None
 ) -> tuple[list[ScoredWord], float]:
     """Score ``words[start:]``, each given every word before it (those before
-    ``start`` are only read), after the ids ``context`` (a title model's tags and title).
-    Returns the scored words and their summed negative log-likelihood in nats."""
+    ``start`` are only read), after the ids ``context`` (a title model's tags and title;
+    ``topic``: its topic, ``patentrnn.topic``). Returns the scored words and their summed
+    negative log-likelihood in nats."""
     if not (0 if context else 1) <= start < len(words):
         raise ValueError("start must leave at least one word to read")
     ids = vocabulary.encode_words(words)
     # (one joint product a word, as generation reads. The cache's states in one array of the text's
     # length: grown by doubling, they left a kernel's heap 4.6 MiB larger than the network alone's
     # after ten 2,000-word texts; in one, 2.2 MiB, the array's size. Measured, private dirty memory.)
-    cursor = Cursor(runtime, [*context, *ids[:start]], room=len(ids) - start)
+    cursor = Cursor(runtime, [*context, *ids[:start]], room=len(ids) - start, topic=topic)
     # three buffers for all chunks: a serving kernel's heap keeps what it once held (fresh
     # temporaries each chunk left +6 MiB of PSS after an analysis, measured; these, +2)
     shape = (min(CHUNK, len(ids) - start), len(vocabulary))
@@ -170,11 +171,11 @@ def score_rows(rows: np.ndarray, targets: Sequence[int], words: Sequence[str], v
     return scored, -float(log_likelihood.sum())
 
 
-def score_text(runtime, vocabulary, text: str, model: str = "", context: Sequence[int] = ()) -> Score:
+def score_text(runtime, vocabulary, text: str, model: str = "", context: Sequence[int] = (), topic=None) -> Score:
     """The ``Score`` of ``text`` (see ``Generator.score``); after a title (``context`` beyond a
-    lone ``<abstract>``), the first word is scored too."""
+    lone ``<abstract>``), the first word is scored too, and ``topic`` is the title's."""
     words = text_words(text, vocabulary)
     start = 0 if len(context) > 1 else 1
-    scored, total = score_words(runtime, vocabulary, words, start, context)
+    scored, total = score_words(runtime, vocabulary, words, start, context, topic)
     unknown = list(dict.fromkeys(word for word in words if word not in vocabulary.index))
     return Score(model, [ScoredWord(words[0], None, None)][:start] + scored, unknown, total / len(scored))
