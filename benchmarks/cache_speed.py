@@ -26,10 +26,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as a serving kernel runs (
 CHILD = """
 import gc, sys
 import patentrnn
-
-def private_dirty_mib():
-    with open("/proc/self/smaps_rollup") as smaps:
-        return next(int(line.split()[1]) / 1024 for line in smaps if line.startswith("Private_Dirty:"))
+from figures import private_dirty_mib
 
 generator = patentrnn.load(sys.argv[1])
 if sys.argv[2] == "network alone":
@@ -49,7 +46,10 @@ print(private_dirty_mib() - before)
 
 
 def memory_growth(model: str, mode: str) -> float:
-    done = subprocess.run([sys.executable, "-c", CHILD, model, mode], capture_output=True, text=True, check=True)
+    environment = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.abspath(__file__))}
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, model, mode], capture_output=True, text=True, check=True, env=environment
+    )
     return float(done.stdout.split()[-1])
 
 

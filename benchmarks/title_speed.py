@@ -15,12 +15,42 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 
 from figures import p95
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as a serving kernel runs (serve.kernel_environment)
+
+
+CHILD = """
+import gc, sys
+import patentrnn
+from patentrnn import originality
+from patentrnn.evaluation import test_records
+from figures import private_dirty_mib
+
+writer = patentrnn.load(sys.argv[1])
+originality.index_for(writer.bundle)  # (open in both: the page checks every text)
+titles = [r.patent_title for _, r in test_records(writer.bundle) if writer.vocabulary.read(r.patent_title)]
+topic = sys.argv[2] == "with its topic"
+writer.generate(title=titles[0], rng_seed=0, originality=False, topic=topic)
+gc.collect()
+before = private_dirty_mib()
+for run in range(30):
+    writer.generate(title=titles[run + 1], rng_seed=run, originality=False, topic=topic)
+gc.collect()
+print(private_dirty_mib() - before)
+"""
+
+
+def memory_growth(model: str, mode: str) -> float:
+    environment = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.abspath(__file__))}
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, model, mode], capture_output=True, text=True, check=True, env=environment
+    )
+    return float(done.stdout.split()[-1])
 
 
 def main(argv=None) -> int:
@@ -63,6 +93,9 @@ def main(argv=None) -> int:
               f"  (median {statistics.median(alone_lengths):g} words)")  # fmt: skip
         per_word = (sum(whole) / sum(lengths)) / (sum(alone) / sum(alone_lengths))
         print(f"  ratio {ratio:.2f}x (target <= 2x); a word with the topic / without: {per_word:.2f}x\n")
+    print("memory: private dirty growth after 30 abstracts from titles (after a first), a child process each")
+    for mode in ("without its topic", "with its topic"):
+        print(f"  {mode:<17} +{memory_growth(args.title_model, mode):.2f} MiB")
     return 0
 
 

@@ -97,6 +97,11 @@ def _evaluate(args) -> int:
         network, cached, words = cache_log_loss(generator.runtime, texts, generator.runtime.cache)
         report["cache"] = {"words": words, "log_loss_network": network, "log_loss_cache": cached}  # (every word
         # after each abstract's first: a title model's first word and <end> are not, unlike the figures above)
+        if generator.runtime.topic and titles:  # and a title model's topic, drawn from its own corpus
+            topics = [generator.topic_of(tokens[:first]) for tokens, first in texts]
+            report["cache"]["log_loss_topic"] = cache_log_loss(
+                generator.runtime, texts, generator.runtime.cache, topics
+            )[1]
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -108,6 +113,7 @@ def _evaluate(args) -> int:
             + (
                 f"; after each first word, {cache['log_loss_network']:.4f}, "
                 f"with the cache {cache['log_loss_cache']:.4f}"
+                + (f", and the title's topic {cache['log_loss_topic']:.4f}" if "log_loss_topic" in cache else "")
                 if cache
                 else ""
             )

@@ -101,12 +101,12 @@ def _part(generator, part: str) -> list[tuple[list[int], int]]:
     return texts_of(generator, [r.abstract for r in records], [r.patent_title for r in records])
 
 
-def cache_log_loss(runtime, texts: list[tuple[list[int], int]], config) -> tuple[float, float, int]:
+def cache_log_loss(runtime, texts: list[tuple[list[int], int]], config, topics=None) -> tuple[float, float, int]:
     """Log loss a word of ``texts`` (``texts_of``) with the network alone and with the cache ``config``,
-    and how many words."""
+    and how many words; with ``topics`` (one for each text, or None), each with its title's topic."""
     network, mixed, count = 0.0, 0.0, 0
-    for tokens, first in texts:
-        alone, [cached], words = cache_module.read_log_loss(runtime, tokens, first, [config])
+    for (tokens, first), topic in zip(texts, topics or [None] * len(texts)):
+        alone, [cached], words = cache_module.read_log_loss(runtime, tokens, first, [config], topic)
         network, mixed, count = network + alone, mixed + cached, count + words
     return round(network / count, 4), round(mixed / count, 4), count
 
@@ -221,17 +221,22 @@ def title_log_loss(title_model, plain_model, records: list, train_titles: set[st
     return figures
 
 
-def endings_and_topic(title_model, plain_model, rows: list, n: int = 200, diversity: float = DEFAULT_DIVERSITY) -> dict:
+def endings_and_topic(
+    title_model, plain_model, rows: list, n: int = 200, diversity: float = DEFAULT_DIVERSITY, train_titles=frozenset()
+) -> dict:
     """For ``n`` test titles (``rows``: ``(index row, record)``): the lengths of the abstracts the title
     model writes until it ends them, against the real abstracts' lengths; and the BM25 rank (over the
     whole corpus, the originality index) of the title's own abstract when the generated words are the
     query, for the title model (as it writes: with its title's topic, where its card has one; and without
-    it), and for ``plain_model`` seeded with the title as text (as many words)."""
+    it), and for ``plain_model`` seeded with the title as text (as many words); the ranks also on the titles
+    whose normalised form is not in ``train_titles`` (no sibling patent in training)."""
     untopical = f"{title_model.name} without its topic"
     ranks = {title_model.name: [], untopical: [], plain_model.name: []}
-    lengths, ended, real, longest = [], 0, [], []
+    longest = {name: [] for name in ranks}  # each text's longest run copied from a training abstract
+    lengths, alone_lengths, ended, real, sibling_free = [], [], 0, [], []
     for rng_seed, (row, record) in enumerate(rows[:n]):
         title = corpus_module.clean(record.patent_title)
+        sibling_free.append(corpus_module.normalised_title(record.patent_title) not in train_titles)
         result = title_model.generate(title=title, diversity=diversity, rng_seed=rng_seed, originality=False)
         lengths.append(len(result.generated))
         ended += result.ended
@@ -239,20 +244,20 @@ def endings_and_topic(title_model, plain_model, rows: list, n: int = 200, divers
         alone = title_model.generate(
             title=title, diversity=diversity, rng_seed=rng_seed, originality=False, topic=False
         )
+        alone_lengths.append(len(alone.generated))
         seeded = plain_model.generate(
             seed=title, words=max(len(result.generated), 1), diversity=diversity, rng_seed=rng_seed, originality=False
         )
-        index = originality.index_for(title_model.bundle)
-        longest.append(index.longest_copy(np.asarray(title_model.vocabulary.encode_words(result.generated_words)))[0])
         for name, model, words in (
             (title_model.name, title_model, result.generated_words),
             (untopical, title_model, alone.generated_words),
             (plain_model.name, plain_model, seeded.generated_words),
         ):
-            scores = originality.index_for(model.bundle).scores(
-                np.asarray(model.vocabulary.encode_words(words), np.int64)
-            )
+            index = originality.index_for(model.bundle)
+            ids = np.asarray(model.vocabulary.encode_words(words), np.int64)
+            scores = index.scores(ids)
             ranks[name].append(int((scores > scores[row]).sum()) + 1)
+            longest[name].append(index.longest_copy(ids)[0])
     count = len(lengths)
     return {
         "n": count,
@@ -266,15 +271,27 @@ def endings_and_topic(title_model, plain_model, rows: list, n: int = 200, divers
             "real_median": statistics.median(real),
             "real_p10": float(np.percentile(real, 10)),
             "real_p90": float(np.percentile(real, 90)),
+            "median_without_topic": statistics.median(alone_lengths),
         },
         "longest_copy": {
-            "median": statistics.median(longest),
-            f"share_ge_{MEMORISATION_SPAN}": round(sum(length >= MEMORISATION_SPAN for length in longest) / count, 4),
+            name: {
+                "median": statistics.median(runs),
+                SHARE_KEY: round(sum(r >= MEMORISATION_SPAN for r in runs) / count, 4),
+            }
+            for name, runs in longest.items()
         },
         "own_abstract_bm25_rank": {
-            name: {"median": statistics.median(found), "top10_share": round(sum(r <= 10 for r in found) / count, 4)}
+            name: {**_rank_figures(found), "sibling_free": _rank_figures([r for r, f in zip(found, sibling_free) if f])}
             for name, found in ranks.items()
         },
+    }
+
+
+def _rank_figures(ranks: list[int]) -> dict:
+    return {
+        "n": len(ranks),
+        "median": statistics.median(ranks) if ranks else None,
+        "top10_share": round(sum(r <= 10 for r in ranks) / len(ranks), 4) if ranks else None,
     }
 
 
@@ -294,6 +311,6 @@ def title_figures(title_model, plain_model, n: int = 200) -> dict:
     rows = [(row, r) for row, r in test_records(title_model.bundle) if title_model.vocabulary.read(r.patent_title)]
     return {
         "test_log_loss": title_log_loss(title_model, plain_model, [r for _, r in rows], train_titles),
-        "generation": endings_and_topic(title_model, plain_model, rows, n),
+        "generation": endings_and_topic(title_model, plain_model, rows, n, train_titles=train_titles),
         "compared_with": plain_model.name,
     }

@@ -202,10 +202,25 @@ def test_the_title_figures_report_the_topic(tiny_models, tmp_path):
     made = figures["generation"]
     ranks = made["own_abstract_bm25_rank"]
     assert made["n"] == 3 and set(ranks) == {"tiny-title", "tiny-title without its topic", "tiny-plain"}
-    assert 0 <= made["longest_copy"]["share_ge_8"] <= 1
+    assert set(made["longest_copy"]) == set(ranks) and 0 <= made["longest_copy"]["tiny-title"]["share_ge_8"] <= 1
     lines = "\n".join(_title_lines({"name": "tiny-title", "title_figures": figures}))
     assert "and its topic" in lines and "without its topic" in lines
     with pytest.raises(ValueError, match="different corpora"):
         title_figures(topical, Generator(load_bundle("tiny-tied", tiny_models)), n=1)
     with pytest.raises(ValueError, match="another model"):
         title_figures(topical, topical, n=1)
+
+
+def test_evaluate_reports_the_topic_on_any_corpus(tiny_models, tmp_path):
+    bundle = with_topic(tiny_models, tmp_path, TopicConfig(1.0, 1.0))
+    card_path = bundle.path / "card.json"
+    card_path.write_text(
+        json.dumps({**json.loads(card_path.read_text()), "cache": {"theta": 1.0, "weight": 0.2, "skip": 2}})
+    )
+    corpus = tiny_models.parent / "titled.csv"
+    done = run_cli(
+        "evaluate", "--model", "tiny-title", "--models-dir", str(tmp_path), "--corpus", str(corpus), "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    cache = json.loads(done.stdout)["cache"]
+    assert cache["log_loss_topic"] != cache["log_loss_cache"] and cache["words"] > 0
