@@ -14,11 +14,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 
-from figures import p95
+from figures import child_figure, p95
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as a serving kernel runs (serve.kernel_environment)
 
@@ -43,14 +42,6 @@ for run in range(30):
 gc.collect()
 print(private_dirty_mib() - before)
 """
-
-
-def memory_growth(model: str, mode: str) -> float:
-    environment = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.abspath(__file__))}
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, model, mode], capture_output=True, text=True, check=True, env=environment
-    )
-    return float(done.stdout.split()[-1])
 
 
 def main(argv=None) -> int:
@@ -88,7 +79,7 @@ def main(argv=None) -> int:
     print(f"  ratio {ratio:.2f}x\n")
     print("memory: private dirty growth after 30 test abstracts and ten 1,900-word texts, a child process each")
     for mode in ("network alone", "with the cache"):
-        print(f"  {mode:<15} +{memory_growth(args.model, mode):.1f} MiB")
+        print(f"  {mode:<15} +{child_figure(CHILD, args.model, mode):.1f} MiB")
     return 0
 
 

@@ -15,11 +15,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 
-from figures import p95
+from figures import child_figure, p95
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as a serving kernel runs (serve.kernel_environment)
 
@@ -43,14 +42,6 @@ for run in range(30):
 gc.collect()
 print(private_dirty_mib() - before)
 """
-
-
-def memory_growth(model: str, mode: str) -> float:
-    environment = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.abspath(__file__))}
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, model, mode], capture_output=True, text=True, check=True, env=environment
-    )
-    return float(done.stdout.split()[-1])
 
 
 def main(argv=None) -> int:
@@ -95,7 +86,7 @@ def main(argv=None) -> int:
         print(f"  ratio {ratio:.2f}x (target <= 2x); a word with the topic / without: {per_word:.2f}x\n")
     print("memory: private dirty growth after 30 abstracts from titles (after a first), a child process each")
     for mode in ("without its topic", "with its topic"):
-        print(f"  {mode:<17} +{memory_growth(args.title_model, mode):.2f} MiB")
+        print(f"  {mode:<17} +{child_figure(CHILD, args.title_model, mode):.2f} MiB")
     return 0
 
 

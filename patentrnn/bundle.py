@@ -240,6 +240,21 @@ def list_bundles(directory: str | os.PathLike | None = None) -> list[dict]:
     return rows
 
 
+def card_setting(card: dict, key: str, make, fields: dict):
+    """What a command chose on the validation split and wrote into the card under ``key`` (``patentrnn
+    cache``, ``patentrnn topic``): ``make(**{name: convert(entry[name])})`` for ``fields`` (name: convert),
+    or None when the card has none, or the command found nothing that helps (``weight`` None). A malformed
+    entry raises ``BundleError`` naming the fields."""
+    entry = card.get(key) or {}
+    if not entry.get("weight"):
+        return None
+    try:
+        return make(**{name: convert(entry[name]) for name, convert in fields.items()})
+    except (KeyError, TypeError, ValueError) as error:
+        *names, last = fields
+        raise BundleError(f"card.json's {key!r} needs {', '.join(names)} and {last} ({error})") from None
+
+
 def write_card_figures(bundle_path: str | os.PathLike, key: str, figures: dict, measured_card: dict | None = None):
     """Put ``figures`` into the bundle's card.json under ``key`` (the weights are not touched):
     what ``patentrnn memorisation --write`` and ``patentrnn title-figures --write`` measured. With

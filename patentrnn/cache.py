@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .bundle import BundleError
+from .bundle import card_setting
 from .vocabulary import END_ID
 
 THETAS = (1.0, 2.0, 3.0, 4.0, 6.0)
@@ -55,13 +55,7 @@ class CacheConfig:
     @classmethod
     def from_card(cls, card: dict) -> CacheConfig | None:
         """The bundle card's cache, or None (the network alone); ``BundleError`` for a malformed one."""
-        entry = card.get(CARD_KEY) or {}
-        if not entry.get("weight"):
-            return None
-        try:
-            return cls(float(entry["theta"]), float(entry["weight"]), int(entry["skip"]))
-        except (KeyError, TypeError, ValueError) as error:
-            raise BundleError(f"card.json's {CARD_KEY!r} needs theta, weight and skip ({error})") from None
+        return card_setting(card, CARD_KEY, cls, {"theta": float, "weight": float, "skip": int})
 
 
 class Cache:

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import cache as cache_module
-from .bundle import BundleError
+from .bundle import card_setting
 
 NEIGHBOURS = 20  # training abstracts a topic is drawn from (their softmax weights fall fast)
 WEIGHTS = (0.5, 1.0, 2.0)
@@ -55,13 +55,7 @@ class TopicConfig:
     @classmethod
     def from_card(cls, card: dict) -> TopicConfig | None:
         """The bundle card's topic, or None; ``BundleError`` for a malformed one."""
-        entry = card.get(CARD_KEY) or {}
-        if not entry.get("weight"):
-            return None
-        try:
-            return cls(float(entry["weight"]), float(entry["smoothing"]), int(entry["neighbours"]))
-        except (KeyError, TypeError, ValueError) as error:
-            raise BundleError(f"card.json's {CARD_KEY!r} needs weight, smoothing and neighbours ({error})") from None
+        return card_setting(card, CARD_KEY, cls, {"weight": float, "smoothing": float, "neighbours": int})
 
 
 @dataclass(frozen=True)
