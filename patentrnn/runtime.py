@@ -64,8 +64,10 @@ class Title:
     strength: np.ndarray  # their learned logit bonus
     written: int | None = None  # words read since <abstract> (None before it)
     topic: Topic | None = None  # the bonus of the title's topic (``patentrnn.topic``)
+    last: int | None = None  # the word read last (the topic does not offer it again at once)
 
     def read(self, token: int) -> None:
+        self.last = token
         if self.written is not None:
             self.written += 1
         elif token == ABSTRACT_ID:
@@ -194,6 +196,8 @@ class Runtime:
         logits[title.ids] += title.strength / np.float32(temperature)
         if title.topic is not None:
             logits[title.topic.ids] += title.topic.bonus / np.float32(temperature)
+            if title.last is not None:
+                logits[title.last] -= np.float32(title.topic.bonus_of(title.last) / temperature)
         if title.written:
             rate, written = self.end_rate, title.written
             logits[END_ID] += np.float32((rate[0] * np.log1p(written) + rate[1] * written / 100.0) / temperature)

@@ -13,7 +13,9 @@ gains
 
 which is ``weight · log((p_topic + smoothing · p) / ((1 + smoothing) · p))`` up to a constant: a
 word gains as much as the topic uses it more than text in general does, and a word that no
-neighbour uses gains nothing. Only the training split's abstracts are searched.
+neighbour uses gains nothing. Only the training split's abstracts are searched. The word just read
+gains nothing at once: with it, a topic's word came twice in a row ("transactions transactions") 17.9
+times in 1,000 words written from 100 validation titles; without it, 3.0 (2.6 without the topic).
 
 Nothing is trained: ``weight`` and ``smoothing`` are chosen on the validation split, read with the
 continuous cache as scoring reads (``tune``), and kept in the bundle's card (``"topic"``). Scoring
@@ -61,10 +63,15 @@ class TopicConfig:
 
 @dataclass(frozen=True)
 class Topic:
-    """The logit bonus of one title: ``bonus[i]`` for word ``ids[i]`` (float32, untempered)."""
+    """The logit bonus of one title: ``bonus[i]`` for word ``ids[i]`` (float32, untempered; ``ids`` sorted)."""
 
     ids: np.ndarray
     bonus: np.ndarray
+
+    def bonus_of(self, words):
+        """The bonus of each of ``words`` (an id or an array of them): 0 for a word not in the topic."""
+        at = np.minimum(np.searchsorted(self.ids, words), len(self.ids) - 1)
+        return np.where(self.ids[at] == words, self.bonus[at], np.float32(0))
 
 
 class Topics:
@@ -133,6 +140,7 @@ def tune(runtime, topics: Topics, texts, weights=WEIGHTS, smoothings=SMOOTHINGS)
             topic = topics.bonus(distribution, TopicConfig(weight, smoothing))
             biased = rows.copy()
             biased[:, topic.ids] += topic.bonus
+            biased[np.arange(len(following)), tokens[:-1]] -= topic.bonus_of(tokens[:-1])  # (the word just read)
             totals[position] += _loss(states, tokens, biased, following, first, caches)
     best = int(totals.argmin())
     helps = totals[best] < base

@@ -99,7 +99,8 @@ def test_a_word_at_a_time_is_the_whole_text_reading(topics, tmp_path):
         with_bonus = topical.logits(1.3, 2.0, out=np.empty(len(runtime.logits_buffer), np.float32))
         difference = (with_bonus - plain.logits(1.3, 2.0, out=np.empty_like(with_bonus)))[: runtime.vocab_size]
         expected = np.zeros(runtime.vocab_size, np.float32)
-        expected[topic.ids] = topic.bonus / 1.3  # tempered like every logit, on the topic's words only
+        expected[topic.ids] = topic.bonus / 1.3  # tempered like every logit, on the topic's words only,
+        expected[tokens[position - 1]] = 0.0  # but the word just read
         assert np.allclose(difference, expected, atol=1e-5)
         plain.feed(int(tokens[position]))
         topical.feed(int(tokens[position]))
@@ -167,9 +168,16 @@ def test_tuning_chooses_a_topic_that_helps_on_validation(topics):
     assert figures["validation_words"] == sum(len(tokens) - 1 - first for tokens, first in texts)
     if figures["weight"] is not None:
         assert figures["validation_log_loss_topic"] < figures["validation_log_loss_without"]
-    # the figure without a topic is the network's own log loss
+    # the figure without a topic is the network's own log loss, and with one, the runtime's reading with it
     expected = sum(-read_states(runtime, tokens)[1][first:].sum() for tokens, first in texts)
     assert figures["validation_log_loss_without"] == round(expected / figures["validation_words"], 4)
+    one = tune(runtime, source, texts, weights=(2.0,), smoothings=(1.0,))
+    config = TopicConfig(2.0, 1.0)
+    topical = 0.0
+    for tokens, first in texts:
+        topic = source.topic(runtime.title_of(tokens).ids, config)
+        topical -= read_states(runtime, tokens, topic)[1][first:].sum()
+    assert one["validation_log_loss_topic"] == pytest.approx(topical / one["validation_words"], abs=1e-4)
 
 
 def test_the_topic_command_writes_the_card(tiny_models, tmp_path, data_dir):
