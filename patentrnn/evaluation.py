@@ -139,10 +139,10 @@ def topic_figures(generator) -> dict:
     if figures["weight"] is None:
         return figures
     config = topic_module.TopicConfig(figures["weight"], figures["smoothing"], figures["neighbours"])
+    caches = [generator.runtime.cache] if generator.runtime.cache else []
     without, with_topic, count = [], [], 0
     for tokens, first in _part(generator, "test"):
         topic = topics.topic(generator.runtime.title_of(tokens).ids, config)
-        caches = [generator.runtime.cache] if generator.runtime.cache else []
         for totals, chosen in ((without, None), (with_topic, topic)):
             network, mixed, words = cache_module.read_log_loss(generator.runtime, tokens, first, caches, chosen)
             totals.append(mixed[0] if mixed else network)
