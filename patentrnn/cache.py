@@ -147,15 +147,20 @@ def mixed_log_loss(states: np.ndarray, tokens: np.ndarray, log_probabilities: np
     return losses
 
 
-def read_states(runtime, tokens, topic=None) -> tuple[np.ndarray, np.ndarray]:
+def _reading(runtime, tokens, topic=None):
     """The network alone reading ``tokens`` (as ``Runtime.sequence_logits``; a title model with its
-    title's ``topic``, if given): its states after each but the last, and the log-probability it gave
-    each next token."""
+    title's ``topic``, if given): ``(state, logits)`` after each token but the last, one at a time."""
     vocab, state, title = runtime.vocab_size, runtime.initial_state(), runtime.title_of(tokens, topic)
-    states, log_probabilities = [], []
-    for token, following in zip(tokens[:-1], tokens[1:]):
+    for token in tokens[:-1]:
         state, h = runtime.advance(state, int(token), title)
-        row = runtime.logits(h, title=title)[:vocab].astype(np.float64)
+        yield h, runtime.logits(h, title=title)[:vocab].astype(np.float64)
+
+
+def read_states(runtime, tokens, topic=None) -> tuple[np.ndarray, np.ndarray]:
+    """The network alone reading ``tokens`` (``_reading``): its states after each but the last, and the
+    log-probability it gave each next token."""
+    states, log_probabilities = [], []
+    for (h, row), following in zip(_reading(runtime, tokens, topic), tokens[1:]):
         peak = row.max()
         log_probabilities.append(row[following] - peak - math.log(np.exp(row - peak).sum()))
         states.append(h)
@@ -165,12 +170,7 @@ def read_states(runtime, tokens, topic=None) -> tuple[np.ndarray, np.ndarray]:
 def read_logits(runtime, tokens) -> tuple[np.ndarray, np.ndarray]:
     """As ``read_states``, with the whole logits after each token but the last, ``(n, vocab)``
     float64 (for ``topic.tune``, which tries many bonuses on them; keep texts short)."""
-    vocab, state, title = runtime.vocab_size, runtime.initial_state(), runtime.title_of(tokens)
-    states, rows = [], []
-    for token in tokens[:-1]:
-        state, h = runtime.advance(state, int(token), title)
-        rows.append(runtime.logits(h, title=title)[:vocab].astype(np.float64))
-        states.append(h)
+    states, rows = zip(*_reading(runtime, tokens))
     return np.stack(states), np.stack(rows)
 
 

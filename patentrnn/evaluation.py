@@ -102,12 +102,13 @@ def _part(generator, part: str) -> list[tuple[list[int], int]]:
 
 
 def cache_log_loss(runtime, texts: list[tuple[list[int], int]], config, topics=None) -> tuple[float, float, int]:
-    """Log loss a word of ``texts`` (``texts_of``) with the network alone and with the cache ``config``,
-    and how many words; with ``topics`` (one for each text, or None), each with its title's topic."""
+    """Log loss a word of ``texts`` (``texts_of``) with the network alone and with the cache ``config`` (None:
+    the network alone again), and how many words; with ``topics`` (one for each text, or None), each with
+    its title's topic."""
     network, mixed, count = 0.0, 0.0, 0
     for (tokens, first), topic in zip(texts, topics or [None] * len(texts)):
-        alone, [cached], words = cache_module.read_log_loss(runtime, tokens, first, [config], topic)
-        network, mixed, count = network + alone, mixed + cached, count + words
+        alone, cached, words = cache_module.read_log_loss(runtime, tokens, first, [config] if config else [], topic)
+        network, mixed, count = network + alone, mixed + (cached[0] if cached else alone), count + words
     return round(network / count, 4), round(mixed / count, 4), count
 
 
@@ -139,20 +140,11 @@ def topic_figures(generator) -> dict:
     if figures["weight"] is None:
         return figures
     config = topic_module.TopicConfig(figures["weight"], figures["smoothing"], figures["neighbours"])
-    caches = [generator.runtime.cache] if generator.runtime.cache else []
-    without, with_topic, count = [], [], 0
-    for tokens, first in _part(generator, "test"):
-        topic = topics.topic(generator.runtime.title_of(tokens).ids, config)
-        for totals, chosen in ((without, None), (with_topic, topic)):
-            network, mixed, words = cache_module.read_log_loss(generator.runtime, tokens, first, caches, chosen)
-            totals.append(mixed[0] if mixed else network)
-        count += words
-    return {
-        **figures,
-        "test_words": count,
-        "test_log_loss_without": round(sum(without) / count, 4),
-        "test_log_loss_topic": round(sum(with_topic) / count, 4),
-    }
+    runtime, texts = generator.runtime, _part(generator, "test")
+    chosen = [topics.topic(runtime.title_of(tokens).ids, config) for tokens, _ in texts]
+    _, without, count = cache_log_loss(runtime, texts, runtime.cache)  # (as scoring reads: with the cache)
+    _, with_topic, _ = cache_log_loss(runtime, texts, runtime.cache, chosen)
+    return {**figures, "test_words": count, "test_log_loss_without": without, "test_log_loss_topic": with_topic}
 
 
 # --- title models ---------------------------------------------------------------------------------
@@ -230,6 +222,7 @@ def endings_and_topic(
     query, for the title model (as it writes: with its title's topic, where its card has one; and without
     it), and for ``plain_model`` seeded with the title as text (as many words); the ranks also on the titles
     whose normalised form is not in ``train_titles`` (no sibling patent in training)."""
+    indexes = {model.name: originality.index_for(model.bundle) for model in (title_model, plain_model)}
     untopical = f"{title_model.name} without its topic"
     ranks = {title_model.name: [], untopical: [], plain_model.name: []}
     longest = {name: [] for name in ranks}  # each text's longest run copied from a training abstract
@@ -253,11 +246,10 @@ def endings_and_topic(
             (untopical, title_model, alone.generated_words),
             (plain_model.name, plain_model, seeded.generated_words),
         ):
-            index = originality.index_for(model.bundle)
             ids = np.asarray(model.vocabulary.encode_words(words), np.int64)
-            scores = index.scores(ids)
+            scores = indexes[model.name].scores(ids)
             ranks[name].append(int((scores > scores[row]).sum()) + 1)
-            longest[name].append(index.longest_copy(ids)[0])
+            longest[name].append(indexes[model.name].longest_copy(ids)[0])
     count = len(lengths)
     return {
         "n": count,

@@ -130,13 +130,14 @@ def tune(runtime, topics: Topics, texts, weights=WEIGHTS, smoothings=SMOOTHINGS)
         title = runtime.title_of(tokens)
         states, rows = cache_module.read_logits(runtime, tokens)
         following = tokens[1:]
-        base += _loss(states, tokens, rows, following, first, caches)
+        alone = _loss(states, tokens, rows, following, first, caches)
+        base += alone
         count += len(following) - first
         distribution = topics.distribution(title.ids) if title is not None and len(title.ids) else None
+        if distribution is None:  # (no topic: every setting reads it alike)
+            totals += alone
+            continue
         for position, (weight, smoothing) in enumerate(grid):
-            if distribution is None:
-                totals[position] += _loss(states, tokens, rows, following, first, caches)
-                continue
             topic = topics.bonus(distribution, TopicConfig(weight, smoothing))
             biased = rows.copy()
             biased[:, topic.ids] += topic.bonus
