@@ -32,7 +32,8 @@ from .settings import models_dir
 from .vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
-DEFAULT_MODEL = "neural-network-lstm"
+DEFAULT_MODEL = "neural-network-title"  # at least as good as neural-network-lstm without a title (models/README)
+PLAIN_MODEL = "neural-network-lstm"  # the default model without titles, which title models are compared with
 FORMAT_VERSION = 2  # 2: tied embeddings (a model without logits/kernel); 1 still loads
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 FILES = ("config.json", "vocab.json", "weights.npz", "card.json")

@@ -226,12 +226,12 @@ def _memorisation(args) -> int:
 
 
 def _title_figures(args) -> int:
-    from .bundle import DEFAULT_MODEL, write_card_figures
+    from .bundle import PLAIN_MODEL, write_card_figures
     from .evaluation import title_figures
     from .generation import load
 
     generator = load(args.model, args.models_dir)
-    figures = title_figures(generator, load(args.compare or DEFAULT_MODEL, args.models_dir), n=args.n)
+    figures = title_figures(generator, load(args.compare or PLAIN_MODEL, args.models_dir), n=args.n)
     if args.write:
         write_card_figures(generator.bundle.path, "title_figures", figures, generator.bundle.card)
     print(json.dumps(figures, indent=2))
@@ -345,7 +345,7 @@ def _model_commands(commands, where, as_json, which) -> None:
         help="a title model's log loss with and without titles, its endings and topic (--write: card)",
     )
     titles.add_argument("--model", required=True, help="a model trained with --titles")
-    titles.add_argument("--compare", help="the model without titles it is compared with (default: the default model)")
+    titles.add_argument("--compare", help="the model without titles it is compared with (default: neural-network-lstm)")
     titles.add_argument("-n", type=int, default=200, help="test titles generated from")
     titles.add_argument("--write", action="store_true", help="write the figures into the model's card.json")
     titles.set_defaults(run=_title_figures)

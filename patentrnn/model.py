@@ -176,12 +176,12 @@ def build_model(config: ModelConfig, last_only: bool = False):
 def named_weights(model) -> dict:
     """The model's weights as ``{"layer/weight": array}``, the bundle's format."""
     arrays = {}
-    for layer, variable in _own_weights(model):
+    for layer, variable in own_weights(model):
         arrays[f"{layer.name}/{variable.name}"] = variable.numpy()
     return arrays
 
 
-def _own_weights(model):
+def own_weights(model):
     """(layer, variable) pairs, each variable once: a tied output layer lists the
     embedding matrix among its weights too, but the bundle stores it once."""
     seen = set()
@@ -194,7 +194,7 @@ def _own_weights(model):
 
 def set_named_weights(model, arrays: dict) -> None:
     """Load ``named_weights`` output into a model of the same config."""
-    for layer, variable in _own_weights(model):
+    for layer, variable in own_weights(model):
         key = f"{layer.name}/{variable.name}"
         if key not in arrays:
             raise ValueError(f"bundle weights lack {key}")

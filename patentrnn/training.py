@@ -22,6 +22,9 @@ positions weigh 0): the title is context, and the model learns to end an abstrac
 A share ``title_dropout`` of the training examples go without their title
 (``<abstract>`` first), so that the model also writes from no title at all.
 
+``init_from`` starts a run from another bundle's weights (``warm_start``): a title model from
+the default, say, which then learns to read titles instead of learning the language anew.
+
 The vocabulary keeps every word of the training split. Words seen once in training
 are, with probability ``unk_singleton_rate``, shown to the network as the unknown
 word while it trains, so that it learns how often an unseen word comes next; the
@@ -82,6 +85,7 @@ class TrainConfig:
     ema_momentum: float = 0.999
     titles: bool = False  # read each abstract's title first (see the module docstring)
     title_dropout: float = 0.2  # with titles: share of training examples shown without theirs
+    init_from: str | None = None  # a bundle to start from (same architecture; see warm_start)
     verbose: int = 1  # Keras progress bar: 0 silent, 1 bar, 2 a line per epoch
 
 
@@ -98,6 +102,7 @@ HELP = {  # the command line's help for each TrainConfig field (patentrnn train 
     "weight_averaging": "validate and save averaged weights (EMA)",
     "titles": "read each abstract's title first: <title> title <abstract> abstract <end>",
     "title_dropout": "with --titles: share of training examples shown without their title",
+    "init_from": "start from this bundle's weights (same layer sizes; a word it lacks starts fresh)",
     "verbose": "Keras progress: 0 silent, 1 a bar, 2 a line an epoch",
 }
 FLAGS = {"time_budget_minutes": "--time-budget"}  # (shorter than the field's name)
@@ -161,6 +166,8 @@ def train(
         model_config = replace(model_config, title_context=True)  # (see model.build_model)
     train_batches, validation_batches = _examples(config, vocabulary, parts, rng)
     model = _compiled_model(config, model_config)
+    if config.init_from:
+        warm_start(model, bundle.load_bundle(config.init_from, models_dir), vocabulary)
     checkpoint_dir = Path(config.checkpoint_dir or Path(bundle.models_dir(models_dir)) / f".{name}.checkpoint")
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     best_path, history_path = checkpoint_dir / "best.weights.h5", checkpoint_dir / "history.csv"
@@ -186,6 +193,39 @@ def train(
     path = bundle.save_bundle(name, model_config, vocabulary, named_weights(scorer), card, models_dir)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return path
+
+
+def warm_start(model, source, vocabulary: Vocabulary) -> None:
+    """Start ``model`` from bundle ``source``'s weights: each array of the same shape is copied, and the
+    rows of a per-word array (the embedding, the output bias) are copied word by word, so a word that
+    ``source`` lacks keeps its fresh initial row. Arrays that ``source`` lacks (a title model's
+    bonuses, from a model without titles) keep theirs. Raises ``ValueError`` when the layers differ. A resumed
+    run's checkpoint replaces all of this when training begins."""
+    from .model import own_weights
+
+    old = source.vocabulary.index
+    pairs = [(new, old[word]) for new, word in enumerate(vocabulary.words) if word in old]
+    rows_new, rows_old = (np.asarray(rows, dtype=np.int64) for rows in zip(*pairs))
+    variables = {f"{layer.name}/{variable.name}": variable for layer, variable in own_weights(model)}
+    if extra := sorted(set(source.weights) - set(variables)):
+        raise ValueError(
+            f"init_from: {source.name} has weights this model lacks ({', '.join(extra)}): "
+            "start from a model with the same layer sizes"
+        )
+    for key, variable in variables.items():
+        if key not in source.weights:
+            continue
+        value, shape = source.weights[key].astype(np.float32), tuple(variable.shape)
+        if shape and (shape[0], value.shape[0]) == (len(vocabulary), len(old)) and value.shape[1:] == shape[1:]:
+            start = np.array(variable.numpy())
+            start[rows_new] = value[rows_old]
+            value = start
+        if value.shape != shape:
+            raise ValueError(
+                f"init_from: {source.name}'s {key} has shape {value.shape}, this model's is {shape}: "
+                "start from a model with the same layer sizes"
+            )
+        variable.assign(value)
 
 
 def _read_and_split(config: TrainConfig):

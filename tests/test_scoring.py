@@ -11,7 +11,7 @@ import pytest
 from conftest import run_cli
 
 import patentrnn
-from patentrnn.bundle import DEFAULT_MODEL, keras_model, load_bundle
+from patentrnn.bundle import PLAIN_MODEL, keras_model, load_bundle
 from patentrnn.corpus import load_corpus, split_abstracts
 from patentrnn.generation import Generator
 from patentrnn.scoring import MAX_SCORE_CHARACTERS, MAX_SCORE_WORDS, bucket_of, bucket_shares
@@ -25,8 +25,8 @@ def softmax64(logits):
 
 
 def test_log_loss_agrees_with_keras_on_real_abstracts(data_dir):
-    bundle = load_bundle(DEFAULT_MODEL)
-    generator = patentrnn.load(DEFAULT_MODEL)
+    bundle = load_bundle(PLAIN_MODEL)  # (the default title model's own reading: tests/test_runtime.py)
+    generator = patentrnn.load(PLAIN_MODEL)
     assert generator.runtime.cache is not None  # (scoring's usual reader: tests/test_cache.py)
     network = Generator(dataclasses.replace(bundle, card={**bundle.card, "cache": None}))  # what Keras computes
     model = keras_model(bundle)

@@ -188,3 +188,33 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path, data_dir):
     assert card["training"]["epochs_run"] == 3
     assert len(card["training"]["history"]["loss"]) == len(card["training"]["history"]["val_loss"]) == 3
     assert not (tmp_path / ".resumed.checkpoint").exists()
+
+
+def test_a_title_model_can_start_from_a_model_without_titles(tiny_models, tmp_path):
+    from conftest import titled_corpus
+
+    from patentrnn.corpus import SplitConfig
+    from patentrnn.training import TrainConfig, train
+
+    shutil.copytree(tiny_models / "tiny-tied", tmp_path / "tiny-tied")
+    shutil.copytree(tiny_models / "tiny", tmp_path / "tiny")
+    corpus = str(titled_corpus(tmp_path / "titled.csv"))
+    config = TrainConfig(corpus=corpus, preset="tiny-tied", titles=True, split=SplitConfig(0.2, 0.2), verbose=0)
+    config.epochs, config.learning_rate, config.init_from = 1, 1e-9, "tiny-tied"  # (barely moves: Adam's step ~ lr)
+    source, started = load_bundle("tiny-tied", tmp_path), load_bundle(train(config, "started", tmp_path).name, tmp_path)
+    assert started.card["training"]["init_from"] == "tiny-tied"
+    new, old = started.vocabulary.index, source.vocabulary.index
+    shared = [word for word in new if word in old]
+    assert "The" in shared and "valve" in new and "valve" not in old
+    rows = started.weights["embedding/embeddings"].astype(np.float32)
+    was = source.weights["embedding/embeddings"].astype(np.float32)
+    for word in shared:  # each of the source's words keeps its row, wherever its id now is
+        np.testing.assert_allclose(rows[new[word]], was[old[word]], atol=1e-3)
+    for key in ("lstm_1/kernel", "dense/kernel"):
+        np.testing.assert_allclose(started.weights[key], source.weights[key], atol=1e-3)
+    assert not np.allclose(rows[new["valve"]], 0)  # a word the source lacks starts fresh
+    # a model of other layer sizes is refused, naming the array
+    config.init_from = "tiny"
+    with pytest.raises(ValueError, match="same layer sizes"):
+        train(config, "refused", tmp_path)
+    assert not (tmp_path / "refused").exists()
