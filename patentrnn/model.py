@@ -175,27 +175,24 @@ def build_model(config: ModelConfig, last_only: bool = False):
 
 def named_weights(model) -> dict:
     """The model's weights as ``{"layer/weight": array}``, the bundle's format."""
-    arrays = {}
-    for layer, variable in own_weights(model):
-        arrays[f"{layer.name}/{variable.name}"] = variable.numpy()
-    return arrays
+    return {key: variable.numpy() for key, variable in named_variables(model).items()}
 
 
-def own_weights(model):
-    """(layer, variable) pairs, each variable once: a tied output layer lists the
-    embedding matrix among its weights too, but the bundle stores it once."""
-    seen = set()
+def named_variables(model) -> dict:
+    """The model's variables by their bundle names, ``{"layer/weight": variable}``, each once: a tied
+    output layer lists the embedding matrix among its weights too, but the bundle stores it once."""
+    variables, seen = {}, set()
     for layer in model.layers:
         for variable in layer.weights:
             if id(variable) not in seen:
                 seen.add(id(variable))
-                yield layer, variable
+                variables[f"{layer.name}/{variable.name}"] = variable
+    return variables
 
 
 def set_named_weights(model, arrays: dict) -> None:
     """Load ``named_weights`` output into a model of the same config."""
-    for layer, variable in own_weights(model):
-        key = f"{layer.name}/{variable.name}"
+    for key, variable in named_variables(model).items():
         if key not in arrays:
             raise ValueError(f"bundle weights lack {key}")
         value = arrays[key]

@@ -199,14 +199,14 @@ def warm_start(model, source, vocabulary: Vocabulary) -> None:
     """Start ``model`` from bundle ``source``'s weights: each array of the same shape is copied, and the
     rows of a per-word array (the embedding, the output bias) are copied word by word, so a word that
     ``source`` lacks keeps its fresh initial row. Arrays that ``source`` lacks (a title model's
-    bonuses, from a model without titles) keep theirs. Raises ``ValueError`` when the layers differ. A resumed
-    run's checkpoint replaces all of this when training begins."""
-    from .model import own_weights
+    bonuses, from a model without titles) keep theirs. Raises ``ValueError`` when the layers differ.
+    A resumed run's checkpoint replaces all of this when training begins."""
+    from .model import named_variables
 
     old = source.vocabulary.index
     pairs = [(new, old[word]) for new, word in enumerate(vocabulary.words) if word in old]
     rows_new, rows_old = (np.asarray(rows, dtype=np.int64) for rows in zip(*pairs))
-    variables = {f"{layer.name}/{variable.name}": variable for layer, variable in own_weights(model)}
+    variables = named_variables(model)
     if extra := sorted(set(source.weights) - set(variables)):
         raise ValueError(
             f"init_from: {source.name} has weights this model lacks ({', '.join(extra)}): "
