@@ -9,6 +9,15 @@
 # Every option of `patentrnn serve` reads an environment variable: PATENTRNN_HOST, PATENTRNN_PORT,
 # PATENTRNN_BASE_URL, PATENTRNN_MAX_SESSIONS, PATENTRNN_POOL_SIZE, PATENTRNN_CULL_IDLE_TIMEOUT,
 # PATENTRNN_CULL_INTERVAL. The default session limit is sized from the container's memory limit.
+# The wheel is built where Node.js is (the page's front end: npm ci and esbuild, by the build hook);
+# the image that serves carries neither Node.js nor node_modules.
+FROM python:3.11-slim AS wheel
+# hadolint ignore=DL3008
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
+COPY pyproject.toml README.md /tmp/src/
+COPY patentrnn/ /tmp/src/patentrnn/
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /tmp/wheels /tmp/src
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -21,9 +30,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin patentrnn
 
-COPY pyproject.toml README.md /tmp/src/
-COPY patentrnn/ /tmp/src/patentrnn/
-RUN pip install --no-cache-dir /tmp/src && rm -rf /tmp/src
+COPY --from=wheel /tmp/wheels /tmp/wheels
+RUN pip install --no-cache-dir /tmp/wheels/*.whl && rm -rf /tmp/wheels
 
 WORKDIR /app
 

@@ -1,5 +1,6 @@
 # make app   — create .venv if missing, install, serve the app on http://127.0.0.1:8866 (patentrnn serve)
 # make test  — create or update .venv with the test extras, find or install a Chromium, then ruff and the whole suite
+# make frontend — build the app page's front end (patentrnn/web/js: npm ci, esbuild); pip install does it too
 # Re-running either is quick: installs are redone only when pyproject.toml changes.
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8866
 
-.PHONY: app test lint browser bench clean
+.PHONY: app test lint browser bench clean frontend
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +29,17 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	mkdir -p $(dir $(TEMPLATE_LINK)) && ln -sfn $(CURDIR)/patentrnn/jupyter/voila/templates/patentrnn $(TEMPLATE_LINK)
 	touch $@ $(VENV)/.installed-app
 
+# The app page's front end, rebuilt whenever its sources change (Node.js 20 and npm; never committed).
+JS := patentrnn/web/js
+FRONTEND := patentrnn/jupyter/voila/templates/patentrnn/static/frontend/build.json
+$(FRONTEND): $(JS)/package.json $(JS)/package-lock.json $(JS)/build.mjs $(wildcard $(JS)/src/*)
+	@command -v npm >/dev/null || { echo "make: the page's front end needs Node.js 20+ and npm (apt-get install nodejs npm)"; exit 1; }
+	cd $(JS) && npm ci --no-audit --no-fund && npm run build
+
+frontend: $(FRONTEND)
+
 # Every option of `patentrnn serve` also reads its environment variable (PATENTRNN_MAX_SESSIONS, ...).
-app: $(VENV)/.installed-app
+app: $(VENV)/.installed-app $(FRONTEND)
 	$(BIN)/patentrnn serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-test
@@ -43,7 +53,7 @@ browser: $(VENV)/.installed-test
 		$(BIN)/python -m playwright install chromium && $(BIN)/python tests/voila_server.py --check-browser; \
 	} || { echo "make test: no Chromium; get one with 'apt-get install -y chromium' (or, as root, '$(BIN)/python -m playwright install --with-deps chromium'), or set PATENTRNN_CHROMIUM"; exit 1; }
 
-test: lint browser
+test: lint browser $(FRONTEND)
 	PATENTRNN_NOTEBOOK_TINY=1 $(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test

@@ -43,6 +43,14 @@ def server_states(stats_url: str) -> dict[str, str]:
     return states
 
 
+def ready(states: dict[str, str], names: list[str]) -> bool:
+    """Every replica is up, and every other server slot is down: a fast first visit must not
+    send the next visitor to a slot that HAProxy has not yet found dead."""
+    return bool(states) and all(
+        (state == "UP") if name in names else not state.startswith("UP") for name, state in states.items()
+    )
+
+
 @contextlib.contextmanager
 def haproxy_in_front(replicas: list[str], log: Path, timeout: float = 30, tls_cert: Path | None = None):
     """Run HAProxy in front of ``replicas`` (their URLs); yield the proxy's URL and its CSV stats
@@ -69,8 +77,8 @@ def haproxy_in_front(replicas: list[str], log: Path, timeout: float = 30, tls_ce
     names = [f"app{i}" for i in range(1, len(replicas) + 1)]
     try:
         try:
-            wait_for(lambda: all(server_states(stats_url).get(name) == "UP" for name in names), timeout,
-                     "every replica up in HAProxy", interval=0.3)  # fmt: skip
+            wait_for(lambda: ready(server_states(stats_url), names), timeout,
+                     "every replica up in HAProxy and the empty slots down", interval=0.3)  # fmt: skip
         except AssertionError as error:
             raise AssertionError(f"{error}; HAProxy's log:\n{log.read_text()[-2000:]}") from None
         yield (f"https://127.0.0.1:{tls}/" if tls_cert else f"http://127.0.0.1:{bind}/"), stats_url

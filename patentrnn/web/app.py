@@ -40,6 +40,18 @@ def visitor_line(error: Exception) -> str:
     return f"Something went wrong ({type(error).__name__}); please try again."
 
 
+class PageState:
+    """The widgets' state as a notebook output (ipywidgets' embed format, version 2)."""
+
+    MIME = "application/vnd.jupyter.widget-state+json"
+
+    def __init__(self, state: dict):
+        self.state = state
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {self.MIME: self.state}
+
+
 class App:
     """The generator form and its output (``notebooks/app.ipynb`` only does ``App().show()``)."""
 
@@ -89,6 +101,11 @@ class App:
     def show(self):
         """The widget to display (a notebook's last expression)."""
         return self.container
+
+    def page_state(self) -> PageState:
+        """Every widget's state now, displayed as the notebook's last output: the page's front end
+        (patentrnn/web/js) draws the form from it before its kernel connection is up."""
+        return PageState(widgets.Widget.get_manager_state(drop_defaults=False))
 
     @property
     def result(self):

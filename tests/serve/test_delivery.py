@@ -99,7 +99,7 @@ def test_static_files_are_served_compressed_and_decode_to_the_same_bytes(server)
 
 def test_versioned_files_are_cached_for_a_year_and_the_page_never(server):
     scripts = page_scripts(server)
-    assert any("/voila/static/v-" in path for path in scripts), "voila.js is named under its versioned prefix"
+    assert any(re.search(r"/static/frontend/app-[0-9a-f]{16}\.js", path) for path in scripts), "named by its content"
     for path in scripts:
         headers, _ = fetch(server.rstrip("/") + path, "gzip")
         assert headers["Cache-Control"] == delivery.IMMUTABLE, path
@@ -147,12 +147,12 @@ def same_origin_requests(page, url: str) -> list[str]:
 
 @pytest.mark.browser
 def test_the_preview_paints_first_and_a_click_on_it_is_kept(server, browser):
-    """voila.js held back: the preview is there, the live form is not; once it is let through, the
+    """The front end's script held back: the preview is there, the live form is not; once it is let through, the
     live form takes the preview's place, in the same spot, and runs the click made on the preview."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     held = []
-    page.route("**/voila.js", lambda route: held.append(route))
+    page.route("**/static/frontend/app-*.js*", lambda route: held.append(route))
     page.goto(server, wait_until="commit", timeout=60_000)
     preview = page.locator(".patentrnn-preview")
     preview.wait_for(state="visible", timeout=30_000)
@@ -162,7 +162,7 @@ def test_the_preview_paints_first_and_a_click_on_it_is_kept(server, browser):
         if held:
             break
         page.wait_for_timeout(100)
-    assert held, "the page asked for voila.js"
+    assert held, "the page asked for its script"
     assert not page.locator(".patentrnn-generate").is_visible()
     page.locator(".patentrnn-preview-generate").click()
     assert "loading" in page.locator(".patentrnn-loading").inner_text().lower()

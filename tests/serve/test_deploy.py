@@ -84,18 +84,18 @@ def test_dockerignore_keeps_what_the_image_copies():
 
     copied = []
     for kind, args in dockerfile():
-        if kind == "COPY":
+        if kind == "COPY" and not args.startswith("--from="):  # (not from a build stage)
             copied += args.split()[:-1]
     assert copied
     for source in copied:
         path = ROOT / source
         assert path.exists(), f"COPY {source}: no such path"
-        files = (
-            [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in str(p)]
-        )
+        tracked = subprocess.run(["git", "ls-files", source], cwd=ROOT, capture_output=True, text=True, check=True)
+        files = [ROOT / name for name in tracked.stdout.split()]
         wanted = [f for f in files if not f.name.startswith(".")]
         assert wanted and not [f for f in wanted if ignored(str(f.relative_to(ROOT)))], source
     assert ignored(".venv/bin/python") and ignored("tests/test_deploy.py") and ignored(".git/HEAD")
+    assert ignored("patentrnn/web/js/node_modules/esbuild/package.json"), "the wheel stage builds the front end itself"
 
 
 def test_a_plain_install_carries_the_page_template(tmp_path):
@@ -125,6 +125,9 @@ def test_a_plain_install_carries_the_page_template(tmp_path):
         if path.is_file() and "__pycache__" not in path.parts:
             assert str(path.relative_to(ROOT)) in names, f"{path.relative_to(ROOT)} is not in the wheel"
     assert "patentrnn/jupyter/voila/templates/patentrnn" + HEALTH_PATH.replace("/voila", "", 1) in names
+    built = [name for name in names if name.startswith("patentrnn/jupyter/voila/templates/patentrnn/static/frontend/")]
+    assert [name for name in built if name.endswith(".js")], "the wheel carries the built front end"
+    assert not [name for name in names if "node_modules" in name]
 
 
 # --- Kubernetes -----------------------------------------------------------------------------
