@@ -18,6 +18,8 @@ from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFile
 from voila.tornado.handler import TornadoVoilaHandler
 
 from .. import delivery
+from ..bundle import list_bundles
+from ..web.preview import render as render_preview
 from .paths import KERNEL_PATH, RETRY_AFTER_S, SESSIONS_PATH, TEMPLATE, TEMPLATES, static_cache_dir
 from .sessions import Reservation, Sessions
 
@@ -162,8 +164,10 @@ class VoilaServer(Voila):
         return url_path_join(self.server_url, f"voila/static/v-{version}")
 
     def page_config(self, page_config: dict, **_) -> dict:
-        """The page loads voila.js and its chunks from :attr:`versioned_static_url`."""
-        return {**page_config, "fullStaticUrl": self.versioned_static_url}
+        """The page loads voila.js and its chunks from :attr:`versioned_static_url`; the app's preview
+        names this server's models (the template takes it out of the page's config data)."""
+        preview = render_preview(list_bundles())
+        return {**page_config, "fullStaticUrl": self.versioned_static_url, "patentrnnPreview": preview}
 
     def init_handlers(self):
         replaced = {

@@ -18,10 +18,21 @@ reported, not obeyed.
 - ``query``: every value the form or a URL accepts, defined once;
 - ``views``: a result as the output view (``View``, the page's one view state);
 - ``widget``: the output view's anywidget (``widget.js``, ``widget.css``);
-- ``voila``: the query string under Voilà, and kernel log lines to the server's log.
+- ``voila``: the query string under Voilà, and kernel log lines to the server's log;
+- ``labels`` and ``preview``: what the controls say, and the form drawn in plain HTML for the first paint;
+- ``js/``: the page's own front end (esbuild), which draws the widgets in the browser.
+
+``App`` is imported on first use: the server draws the preview without loading ipywidgets.
 """
 
-from .app import App
 from .query import seed_text
 
 __all__ = ["App", "seed_text"]
+
+
+def __getattr__(name: str):
+    if name == "App":
+        from .app import App
+
+        return App
+    raise AttributeError(name)

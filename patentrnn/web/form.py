@@ -5,26 +5,15 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from ..bundle import DEFAULT_MODEL
+from .labels import NO_COPY_LABEL, SAMPLINGS, SEED_PLACEHOLDER, STARTS, model_label
 from .query import DIVERSITY, NO_COPY, TOP_K, TOP_P, WORDS, Query
 
 LABEL_WIDTH = "7.5rem"  # every control's label, so that they line up
-STARTS = [
-    ("My seed text", "seed"),
-    ("From a title", "title"),
-    ("Random real abstract", "random"),
-    ("Analyse text", "analyse"),
-]
 PLACEHOLDERS = {
     "analyse": "Paste any text, such as a real abstract, to see how the model ranks each word",
     "title": "Optional: the abstract's first words",
 }
 NO_TITLES = "This model does not take titles: choose one trained with titles (such as neural-network-title)."
-
-
-def model_label(row: dict) -> str:
-    perplexity = row["test"].get("perplexity")
-    quality = f"test perplexity {perplexity:.1f}" if perplexity else "no test metrics"
-    return f"{row['name']} ({row['corpus']}, {quality}{', titles' if row.get('titles') else ''})"
 
 
 class Form:
@@ -64,7 +53,7 @@ class Form:
         )  # fmt: skip
         self.title.add_class("patentrnn-title")
         self.seed = widgets.Textarea(
-            value=defaults.seed, placeholder="Type the beginning of a patent abstract", description="Seed",
+            value=defaults.seed, placeholder=SEED_PLACEHOLDER, description="Seed",
             style=style, layout=widgets.Layout(width="100%", height="6em"),
         )  # fmt: skip
         self.seed.add_class("patentrnn-seed")
@@ -81,7 +70,7 @@ class Form:
         self.until_end = widgets.Checkbox(value=False, description="Until it ends", indent=False)
         self.until_end.add_class("patentrnn-until-end")
         self.sampling = widgets.Dropdown(
-            options=[("diversity only", "none"), ("top-k", "top_k"), ("top-p (nucleus)", "top_p")],
+            options=SAMPLINGS,
             value=defaults.sampling, description="Sampling", style=style,
         )  # fmt: skip
         self.top_k = widgets.BoundedIntText(
@@ -93,7 +82,7 @@ class Form:
         self.rng_seed = widgets.Text(value="", placeholder="random", description="rng seed", style=style)
         self.no_copy = widgets.Checkbox(
             value=defaults.max_copy is not None, indent=False,
-            description=f"Never copy {NO_COPY + 1}+ words in a row from the training text",
+            description=NO_COPY_LABEL,
         )  # fmt: skip
         self.no_copy.add_class("patentrnn-no-copy")
 

@@ -10,6 +10,7 @@ import { ServerConnection } from "@jupyterlab/services/lib/serverconnection";
 import { Widget } from "@lumino/widgets";
 
 import { MissingWidget, PageManager } from "./manager.js";
+import { adopt } from "./socket.js";
 
 const OUTPUT = 'script[type="application/vnd.voila.cell-output+json"]';
 const VIEW = "application/vnd.jupyter.widget-view+json";
@@ -30,10 +31,13 @@ export function outputs(root) {
 }
 
 function connect(config) {
-  const serverSettings = ServerConnection.makeSettings({ baseUrl: config.baseUrl });
+  const early = window.patentrnnSocket; // (index.html.j2)
+  const socket = early ? { WebSocket: adopt(early) } : {};
+  const serverSettings = ServerConnection.makeSettings({ baseUrl: config.baseUrl, ...socket });
   return new KernelConnection({
     model: { id: config.kernelId, name: "python3" },
     serverSettings,
+    clientId: early ? early.clientId : undefined,
     commsOverSubshells: "disabled", // Voilà's kernels refuse subshells, with a warning a page
   });
 }
@@ -81,6 +85,7 @@ export async function start() {
   const config = JSON.parse(document.getElementById("jupyter-config-data").textContent);
   const cells = document.getElementById("rendered_cells");
   const kernel = connect(config);
+
   const manager = new PageManager(kernel);
   onUnload(config, kernel);
   const found = outputs(cells);
