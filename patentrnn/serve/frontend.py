@@ -35,18 +35,18 @@ def source_digest(root: Path = JS) -> str:
     return digest.hexdigest()
 
 
-def built() -> dict:
-    """The build's record: ``{"sources": sha256, "files": [...], "anywidget": version}``."""
-    return json.loads(BUILD.read_text())
+def built(build: Path = BUILD) -> dict:
+    """The build's record: ``{"sources": sha256, "files": [...], "modules": {...}, "packages": {...}}``."""
+    return json.loads(build.read_text())
 
 
-def problem() -> str | None:
+def problem(build: Path = BUILD, sources: Path = JS) -> str | None:
     """One line when the page's front end is missing or older than its sources; None when it is ready."""
-    if not BUILD.is_file() or not (TEMPLATE_DIR / "frontend.html").is_file():
+    if not build.is_file() or not (build.parents[2] / "frontend.html").is_file():
         return f"the page's front end is not built: {HOW}"
-    record = built()
-    if not all((BUILD.parent / name).is_file() for name in record["files"]):
+    record = built(build)
+    if not all((build.parent / name).is_file() for name in record["files"]):
         return f"the page's front end is incomplete: {HOW}"
-    if record["sources"] != source_digest():
+    if record["sources"] != source_digest(sources):
         return f"the page's front end is older than its sources in patentrnn/web/js: {HOW}"
     return None

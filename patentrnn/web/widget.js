@@ -188,6 +188,7 @@ function render({ model, el }) {
   let current = null; // the word whose card is open
   let hideTimer = null;
   let refocus = false;
+  let dismissed = null; // the word whose card Escape closed: the focus going back to it keeps it closed
 
   box.addEventListener("change", () => {
     model.set("colour", box.checked);
@@ -210,6 +211,7 @@ function render({ model, el }) {
   }
 
   function show(word) {
+    dismissed = null;
     clearTimeout(hideTimer);
     if (current === word && !card.hidden) return;
     hide();
@@ -258,9 +260,10 @@ function render({ model, el }) {
     if (word) show(word); // a tap on a touch screen
   });
   body.addEventListener("focusin", (event) => {
-    if (event.target.classList.contains("word")) show(event.target);
+    if (event.target.classList.contains("word") && event.target !== dismissed) show(event.target);
   });
   el.addEventListener("focusout", (event) => {
+    if (event.target === dismissed) dismissed = null;
     if (!card.contains(event.relatedTarget) && event.relatedTarget !== current) laterHide();
   });
   card.addEventListener("mouseenter", () => clearTimeout(hideTimer));
@@ -269,6 +272,7 @@ function render({ model, el }) {
     if (event.key === "Escape" && current) {
       const word = current;
       hide();
+      dismissed = word;
       word.focus();
     }
   });

@@ -38,7 +38,21 @@ const anywidgetAsModule = {
   },
 };
 
-const anywidgetVersion = JSON.parse(readFileSync(join(here, "node_modules/anywidget/package.json"), "utf8")).version;
+const packageVersion = (name) => JSON.parse(readFileSync(join(here, "node_modules", name, "package.json"), "utf8")).version;
+const specVersion = (name, constant) =>
+  readFileSync(join(here, "node_modules", name, "lib/version.js"), "utf8").match(new RegExp(`${constant} = '([^']+)'`))[1];
+const anywidgetVersion = packageVersion("anywidget");
+// what the bundle answers a kernel's widget with: module -> the version its classes implement (tests compare)
+const modules = {
+  "@jupyter-widgets/base": specVersion("@jupyter-widgets/base", "JUPYTER_WIDGETS_VERSION"),
+  "@jupyter-widgets/controls": specVersion("@jupyter-widgets/controls", "JUPYTER_CONTROLS_VERSION"),
+  anywidget: anywidgetVersion,
+};
+const packages = Object.fromEntries(
+  ["@jupyter-widgets/base", "@jupyter-widgets/base-manager", "@jupyter-widgets/controls", "@jupyterlab/services", "anywidget"].map(
+    (name) => [name, packageVersion(name)],
+  ),
+);
 const result = await esbuild.build({
   entryPoints: { app: join(here, "src/app.js") },
   bundle: true,
@@ -72,7 +86,7 @@ const previous = existsSync(join(outdir, "build.json")) ? JSON.parse(readFileSyn
 for (const name of readdirSync(outdir)) {
   if (/^app-/.test(name) && !files.includes(name) && !previous.files.includes(name)) rmSync(join(outdir, name));
 }
-writeFileSync(join(outdir, "build.json"), JSON.stringify({ sources: sourceDigest(), files, anywidget: anywidgetVersion }, null, 1));
+writeFileSync(join(outdir, "build.json"), JSON.stringify({ sources: sourceDigest(), files, modules, packages }, null, 1));
 writeFileSync(
   join(template, "frontend.html"),
   `{#- written by patentrnn/web/js/build.mjs: do not edit -#}

@@ -9,21 +9,12 @@ import { KernelConnection } from "@jupyterlab/services/lib/kernel/default";
 import { ServerConnection } from "@jupyterlab/services/lib/serverconnection";
 import { Widget } from "@lumino/widgets";
 
-import { MissingWidget, PageManager } from "./manager.js";
+import { PageManager, problemLine, unshown } from "./manager.js";
 import { adopt } from "./socket.js";
 
 const OUTPUT = 'script[type="application/vnd.voila.cell-output+json"]';
 const VIEW = "application/vnd.jupyter.widget-view+json";
 const STATE = "application/vnd.jupyter.widget-state+json";
-
-// One short line where something could not be shown; the details go to the console.
-export function problem(host, text) {
-  const line = document.createElement("p");
-  line.className = "patentrnn-problem";
-  line.setAttribute("role", "alert");
-  line.textContent = text;
-  host.appendChild(line);
-}
 
 // The cells' outputs as Voilà's template wrote them: [{script, output}].
 export function outputs(root) {
@@ -64,7 +55,7 @@ async function show(manager, { script, output }) {
   host.className = "patentrnn-output";
   script.parentNode.insertBefore(host, script);
   if (output.output_type === "error") {
-    problem(host, "The app could not start on the server. Reload the page; if it happens again, the server's log says why.");
+    host.appendChild(problemLine("The app could not start on the server. Reload the page to try again."));
     return;
   }
   const data = output.data || {};
@@ -76,8 +67,7 @@ async function show(manager, { script, output }) {
     await rendered(view);
   } catch (error) {
     console.error("patentrnn: a widget could not be shown", error);
-    const what = error instanceof MissingWidget ? `it needs a widget this page lacks (${error.message})` : "of an error";
-    problem(host, `Part of the page could not be shown because ${what}. Reload the page to try again.`);
+    host.appendChild(problemLine(unshown(error)));
   }
 }
 

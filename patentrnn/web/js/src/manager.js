@@ -5,6 +5,8 @@ import { ManagerBase } from "@jupyter-widgets/base-manager";
 import * as controls from "@jupyter-widgets/controls";
 import anywidget from "anywidget";
 
+import { base64ToBuffer, compatible, dependencyOrder } from "./state.js";
+
 const { shims } = base;
 
 // What the bundle can render: module name -> (version it provides, its classes).
@@ -16,6 +18,29 @@ export const MODULES = {
 
 export class MissingWidget extends Error {}
 
+// Where a widget could not be made (ipywidgets gives it an error model): one line for the visitor,
+// not ipywidgets' error view, whose click shows a stack trace. The details are in the console.
+class MissingView extends base.DOMWidgetView {
+  render() {
+    this.el.appendChild(problemLine(unshown(this.model.get("error"))));
+  }
+}
+
+// What a visitor is told of a widget that could not be shown (never a stack: that goes to the console).
+export function unshown(error) {
+  const why = error instanceof MissingWidget ? `: it needs a widget this page lacks (${error.message})` : "";
+  return `Part of this page could not be shown${why}. Reload the page to try again.`;
+}
+
+// One short line, in place of what could not be shown.
+export function problemLine(text) {
+  const line = document.createElement("p");
+  line.className = "patentrnn-problem";
+  line.setAttribute("role", "alert");
+  line.textContent = text;
+  return line;
+}
+
 export class PageManager extends ManagerBase {
   constructor(kernel) {
     super();
@@ -26,8 +51,9 @@ export class PageManager extends ManagerBase {
   }
 
   async loadClass(className, moduleName, moduleVersion) {
+    if (moduleName === "@jupyter-widgets/base" && className === "ErrorWidgetView") return MissingView;
     const module = MODULES[moduleName];
-    const found = module && module.classes[className];
+    const found = module && compatible(moduleVersion, module.version) && module.classes[className];
     if (!found) throw new MissingWidget(`${moduleName} ${moduleVersion}: ${className}`);
     return found;
   }
@@ -69,22 +95,4 @@ export class PageManager extends ManagerBase {
     const comm = await this._create_comm(this.comm_target_name, model_id);
     return this.new_model({ model_id, model_name, model_module, model_module_version, comm }, model.state);
   }
-}
-
-// Model ids with every model after the models its state names ("IPY_MODEL_<id>").
-export function dependencyOrder(models) {
-  const order = [];
-  const seen = new Set();
-  const visit = (id) => {
-    if (seen.has(id) || !models[id]) return;
-    seen.add(id);
-    for (const [, named] of JSON.stringify(models[id].state).matchAll(/IPY_MODEL_([0-9a-f]+)/g)) visit(named);
-    order.push(id);
-  };
-  Object.keys(models).forEach(visit);
-  return order;
-}
-
-function base64ToBuffer(text) {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0)).buffer;
 }

@@ -1,0 +1,113 @@
+"""The app page's own front end in Chromium: the preview gives way without a shift, a script that does not
+load or a widget it lacks is said in one line, Escape closes a word's card for good, and every other
+notebook keeps Voilà's lab front end."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import nbformat
+import pytest
+from voila_server import voila_app
+
+PHONE, WIDE = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
+SHIFTS = """window.__shift = 0; new PerformanceObserver(list => list.getEntries().forEach(e => {
+    if (!e.hadRecentInput) window.__shift += e.value; })).observe({type: 'layout-shift', buffered: true});"""
+
+FOREIGN = """
+import ipywidgets as widgets
+import traitlets
+from patentrnn.web.app import PageState
+
+class Foreign(widgets.DOMWidget):
+    _model_name = traitlets.Unicode("ForeignModel").tag(sync=True)
+    _model_module = traitlets.Unicode("foreign-widgets").tag(sync=True)
+    _model_module_version = traitlets.Unicode("1.0.0").tag(sync=True)
+    _view_name = traitlets.Unicode("ForeignView").tag(sync=True)
+    _view_module = traitlets.Unicode("foreign-widgets").tag(sync=True)
+    _view_module_version = traitlets.Unicode("1.0.0").tag(sync=True)
+
+widgets.VBox([widgets.Button(description="Before"), Foreign()])
+"""
+
+
+def notebook(directory, source: str, app_page: bool, state: bool = True):
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell(source)]
+    if state:
+        book.cells.append(nbformat.v4.new_code_cell("PageState(widgets.Widget.get_manager_state())"))
+    if app_page:
+        book.metadata["patentrnn"] = {"preview": True}
+    path = directory / "page.ipynb"
+    nbformat.write(book, path)
+    return path
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", [PHONE, WIDE], ids=["390x844", "1280x900"])
+def test_the_live_form_takes_the_previews_place_without_a_layout_shift(server, browser, size):
+    context = browser.new_context(viewport=size)
+    page = context.new_page()
+    page.add_init_script(SHIFTS)
+    page.goto(server, timeout=60_000)
+    page.locator(".patentrnn-generate").wait_for(state="visible", timeout=60_000)
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__shift") <= 0.1
+    assert not page.locator(".patentrnn-preview").is_visible()
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_script_that_does_not_load_is_said_on_the_page(server, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("**/static/frontend/app-*.js*", lambda route: route.fulfill(status=404, body="gone"))
+    page.goto(server, timeout=60_000)
+    line = page.locator(".patentrnn-loading")
+    page.wait_for_function("() => document.querySelector('.patentrnn-loading').textContent.includes('did not load')")
+    assert "reload" in line.inner_text().lower() and line.is_visible()
+    context.close()
+
+
+@pytest.mark.browser
+def test_escape_closes_a_words_card_and_it_stays_closed(server, browser):
+    context = browser.new_context(viewport=WIDE)
+    page = context.new_page()
+    page.goto(server + "?words=12&seed=A+neural+network&rng_seed=3", timeout=60_000)
+    word = page.locator(".patentrnn-output-widget .generated .word").first
+    word.wait_for(timeout=30_000)
+    word.focus()
+    card = page.locator('.patentrnn-output-widget [role="tooltip"]')
+    card.wait_for(state="visible", timeout=5_000)
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(600)  # past the card's 250 ms hide delay and any refocus
+    assert card.is_hidden()
+    assert page.evaluate("() => document.activeElement.classList.contains('word')"), "the focus stays on the word"
+    page.keyboard.press("Tab")  # on to the next word: its card opens as before
+    card.wait_for(state="visible", timeout=5_000)
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_widget_the_bundle_lacks_is_one_visible_line_and_the_rest_shows(data_dir, browser, tmp_path):
+    path = notebook(tmp_path, FOREIGN, app_page=True)
+    with voila_app({"PATENTRNN_DATA": str(data_dir)}, tmp_path / "voila.log", notebook=path) as (url, _):
+        context = browser.new_context()
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(url, timeout=60_000)
+        problem = page.locator("#rendered_cells .patentrnn-problem")
+        problem.first.wait_for(state="visible", timeout=60_000)
+        text = page.locator("#rendered_cells").inner_text()
+        assert "foreign-widgets" in problem.inner_text() and "Before" in text and "Error" not in text
+        assert page.locator("#rendered_cells").is_visible()
+        context.close()
+
+
+def test_any_other_notebook_keeps_voilas_lab_front_end(data_dir, tmp_path):
+    path = notebook(tmp_path, "import ipywidgets as widgets\nwidgets.Button(description='Hi')", False, False)
+    with voila_app({"PATENTRNN_DATA": str(data_dir)}, tmp_path / "voila.log", notebook=path) as (url, _):
+        with urllib.request.urlopen(url, timeout=60) as response:
+            html = response.read().decode()
+    assert "voila.js" in html and "static/frontend/app-" not in html and "patentrnn-preview" not in html
