@@ -110,4 +110,4 @@ def test_any_other_notebook_keeps_voilas_lab_front_end(data_dir, tmp_path):
     with voila_app({"PATENTRNN_DATA": str(data_dir)}, tmp_path / "voila.log", notebook=path) as (url, _):
         with urllib.request.urlopen(url, timeout=60) as response:
             html = response.read().decode()
-    assert "voila.js" in html and "static/frontend/app-" not in html and "patentrnn-preview" not in html
+    assert "voila.js" in html and "data-patentrnn-bundle" not in html and 'class="patentrnn-preview"' not in html
