@@ -63,3 +63,27 @@ def test_errors_are_one_line_without_traceback(tiny_models, tmp_path):
         # TensorFlow may log its own start-up lines first; ours is the one last line
         assert "Traceback" not in done.stderr, (args, done.stderr)
         assert done.stderr.strip().splitlines()[-1].startswith(f"patentrnn {args[0]}: error: "), done.stderr
+
+
+def test_a_missing_training_package_is_one_line_naming_the_install(monkeypatch, capsys):
+    from patentrnn import cli
+
+    def without_keras(args):
+        raise ModuleNotFoundError("No module named 'keras'", name="keras")
+
+    monkeypatch.setattr(cli.models, "_train", without_keras)
+    assert cli.main(["train", "--name", "x", "--preset", "tiny"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("patentrnn train: error: ") and "keras" in line and "pip install" in line
+    assert "'.[train]'" in line
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tiny_models):
+    import subprocess
+    import sys
+
+    text = " ".join(["a neural network is trained on the images"] * 80)  # a JSON answer past a pipe's 64 kB
+    command = (f"{sys.executable} -m patentrnn.cli score --model tiny --json --models-dir {tiny_models} "
+               f"--text '{text}' | head -c 10")  # fmt: skip
+    done = subprocess.run(command, shell=True, capture_output=True, text=True)
+    assert done.stdout.startswith("{") and "Error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
