@@ -2,7 +2,7 @@
 so that the two front ends are measured side by side on one shaped link. Gradio is not a dependency of
 patentrnn: run it from a virtual environment of its own, with this checkout on the path.
 
-    python -m venv /tmp/gradio && /tmp/gradio/bin/pip install gradio
+    python -m venv /tmp/gradio && /tmp/gradio/bin/pip install gradio pooch platformdirs
     PYTHONPATH=. GRADIO_ANALYTICS_ENABLED=False /tmp/gradio/bin/python benchmarks/gradio_peer.py --port 7860
     python benchmarks/network_speed.py --pages serve,peer --peer http://127.0.0.1:7860/ --peer-name Gradio \\
         --peer-ready "#generate" --peer-click "#generate" --peer-output "#output textarea"
