@@ -43,6 +43,18 @@ ORIGINALITY_STYLE = """<style>
 </style>"""
 
 
+# where a real patent sits, in a visitor's words (the page; the command line keeps the split's name)
+PART_WORDS = {"train": "in the training text", "validation": "held out for validation", "test": "held out for testing"}
+
+
+def _where(near) -> str:
+    return PART_WORDS.get(near.part, near.part)
+
+
+def _excerpt(first_words: str) -> str:
+    return first_words.lstrip("\"'“ ")  # a CSV abstract may open with its quote
+
+
 def _patent_link(number: str, url: str) -> str:
     return f'<a class="number" href="{escape(url)}" target="_blank" rel="noopener noreferrer">US{escape(number)}</a>'
 
@@ -71,13 +83,13 @@ def render_originality_html(result: Generation) -> str:
         source = (
             f'<p class="source">The seed comes from {_patent_link(near.patent_number, near.url)} '
             f'<span class="title">{escape(near.title)}</span> <span class="meta">({escape(near.date)}, '
-            f"{escape(near.part)} split)</span>.</p>"
+            f"{escape(_where(near))})</span>.</p>"
         )
     entries = "".join(
         f'<li class="near" data-patent="{escape(near.patent_number)}">{_patent_link(near.patent_number, near.url)} '
         f'<span class="title">{escape(near.title)}</span> <span class="meta">{escape(near.date)}, '
-        f"{escape(near.part)} split, BM25 {near.score:.1f}</span>"
-        f'<div class="excerpt">{escape(near.first_words)} …</div></li>'
+        f"{escape(_where(near))}, similarity {near.score:.1f}</span>"
+        f'<div class="excerpt">{escape(_excerpt(near.first_words))} …</div></li>'
         for near in check.prior_art
     )
     return (
@@ -104,7 +116,7 @@ def render_originality_text(check: originality.Originality) -> str:
     lines.append("Closest real patents:")
     for near in check.prior_art:
         lines.append(f"  US{near.patent_number}  {near.date}  {near.part:<10}  BM25 {near.score:6.1f}  {near.title}")
-        lines.append(f"      {near.first_words} …")
+        lines.append(f"      {_excerpt(near.first_words)} …")
     return "\n".join(lines)
 
 

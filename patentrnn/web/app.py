@@ -198,7 +198,8 @@ class App:
             return
         self.originality.value = render_originality_html(result)
         self.links.value = links_html(result)
-        steered = f" {result.copy_guard['steered']} words steered away from a copy." if result.copy_guard else ""
+        count = result.copy_guard["steered"] if result.copy_guard else 0
+        steered = f" {count} word{'s' * (count != 1)} steered away from a copy." if count else ""
         ended = " The model ended the abstract itself." if result.ended else ""
         self._message(
             f"{len(result.generated)} words in {result.timings['total_ms']:.1f} ms, "

@@ -122,8 +122,12 @@ class Form:
         self.title.layout.display = None if mode == "title" else "none"
         titled = self.model.value in self.titled
         self.until_end.layout.display = None if titled else "none"
-        self.words.disabled = titled and self.until_end.value
-        self.button.description = "Analyse" if mode == "analyse" else "Generate"
+        analyse = mode == "analyse"  # reads the text as it is: none of the writing settings apply
+        for control in (self.diversity, self.sampling, self.top_k, self.top_p, self.rng_seed, self.no_copy,
+                        self.until_end):  # fmt: skip
+            control.disabled = analyse
+        self.words.disabled = analyse or (titled and self.until_end.value)
+        self.button.description = "Analyse" if analyse else "Generate"
 
     def _on_sampling(self, change=None) -> None:
         self.top_k.layout.display = None if self.sampling.value == "top_k" else "none"

@@ -297,7 +297,15 @@ function render({ model, el }) {
     }
   }
 
-  model.on("change:view", draw);
+  // a new output below the screen's edge (a phone, after Generate) is brought into view
+  function reveal() {
+    if (el.getBoundingClientRect().top > window.innerHeight - 80) el.scrollIntoView({ block: "start", behavior: "smooth" });
+  }
+
+  model.on("change:view", () => {
+    draw();
+    reveal();
+  });
   model.on("change:colour", draw);
   model.on("change:can_undo", () => {
     undo.disabled = !model.get("can_undo");

@@ -128,3 +128,29 @@ def test_the_button_is_disabled_while_generating(app, monkeypatch):
     monkeypatch.setattr(app_module, "load", lambda name, directory=None: Watching(real_load(name, directory)))
     app.form.button.click()
     assert seen == [True] and app.form.button.disabled is False
+
+
+def test_analyse_turns_off_the_settings_that_do_not_apply_and_back(app):
+    settings = [app.form.diversity, app.form.words, app.form.sampling, app.form.rng_seed, app.form.no_copy]
+    app.form.start.value = "analyse"
+    assert all(control.disabled for control in settings) and app.form.button.description == "Analyse"
+    app.form.start.value = "seed"
+    assert not any(control.disabled for control in settings) and app.form.button.description == "Generate"
+
+
+def test_the_status_line_names_steered_words_only_when_there_are_some(app):
+    app.form.seed.value = "A neural network"
+    app.form.rng_seed.value = "5"
+    app.form.button.click()
+    steered = app.result.copy_guard["steered"]
+    status = app.status.value
+    assert ("steered away" in status) == (steered > 0) and "0 words steered" not in status
+    assert " 1 words " not in status
+
+
+def test_the_originality_panel_speaks_plainly(app):
+    app.form.seed.value = "A neural network"
+    app.form.button.click()
+    panel = app.originality.value
+    assert "Closest real patents" in panel and "similarity" in panel and "BM25" not in panel
+    assert " split" not in panel and '<div class="excerpt">"' not in panel

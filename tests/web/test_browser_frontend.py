@@ -111,3 +111,29 @@ def test_any_other_notebook_keeps_voilas_lab_front_end(data_dir, tmp_path):
         with urllib.request.urlopen(url, timeout=60) as response:
             html = response.read().decode()
     assert "voila.js" in html and "data-patentrnn-bundle" not in html and 'class="patentrnn-preview"' not in html
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", [PHONE, WIDE], ids=["390x844", "1280x900"])
+def test_the_no_copy_label_is_read_in_full(server, browser, size):
+    context = browser.new_context(viewport=size)
+    page = context.new_page()
+    page.goto(server, timeout=60_000)
+    label = page.locator(".patentrnn-no-copy .widget-label-basic span")
+    label.wait_for(state="visible", timeout=60_000)
+    assert "training text" in label.inner_text()
+    assert page.evaluate("el => el.scrollWidth <= el.clientWidth + 1", label.element_handle())
+    context.close()
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_new_output_is_brought_into_view(server, browser):
+    context = browser.new_context(viewport=PHONE, has_touch=True)
+    page = context.new_page()
+    page.goto(server, timeout=60_000)
+    page.locator(".patentrnn-generate").click(timeout=60_000)
+    page.locator(".patentrnn-output-widget .generated .word").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)  # the smooth scroll
+    top = page.evaluate("document.querySelector('.patentrnn-output-widget').getBoundingClientRect().top")
+    assert 0 <= top < PHONE["height"] - 80, top
+    context.close()
