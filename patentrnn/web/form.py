@@ -33,6 +33,7 @@ class Form:
         self.button.add_class("patentrnn-generate")
         self.titled: set[str] = set()
         self.set_models(models)
+        self.start.observe(self._on_title_mode, names="value")
         for control, handler in ((self.start, self._on_start), (self.sampling, self._on_sampling),
                                  (self.model, self._on_start), (self.until_end, self._on_start)):  # fmt: skip
             control.observe(handler, names="value")
@@ -128,6 +129,15 @@ class Form:
             control.disabled = analyse
         self.words.disabled = analyse or (titled and self.until_end.value)
         self.button.description = "Analyse" if analyse else "Generate"
+
+    def _on_title_mode(self, change) -> None:
+        """Into "From a title": the model writes until it ends the abstract, and the seed box, unless the
+        visitor typed in it, is left empty for the abstract's optional first words."""
+        if change["new"] != "title":
+            return
+        self.until_end.value = True
+        if self.seed.value == Query().seed:
+            self.seed.value = ""
 
     def _on_sampling(self, change=None) -> None:
         self.top_k.layout.display = None if self.sampling.value == "top_k" else "none"

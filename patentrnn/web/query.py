@@ -64,8 +64,11 @@ class Query:
 
     def generate_arguments(self) -> dict:
         """``Generator.generate``'s arguments for these values."""
+        seed = None if self.start == "random" else self.seed
+        if self.start == "title":  # a title's abstract may begin with the visitor's words, when there are some
+            seed = self.seed.strip() or None
         arguments = {
-            "seed": None if self.start in ("random", "title") else self.seed,
+            "seed": seed,
             "words": self.words,
             "diversity": float(self.diversity),
             "rng_seed": self.rng_seed,
@@ -225,8 +228,8 @@ def _read_start(name: str):
             return
         if query.start in ("random", "analyse"):
             return  # random and analyse win over a seed or a title
-        if name == "title":
-            query.start, query.title = "title", text[:MAX_TITLE_CHARACTERS]
+        if name == "title":  # without a seed= after it, the abstract has no beginning given
+            query.start, query.title, query.seed = "title", text[:MAX_TITLE_CHARACTERS], ""
         elif name == "analyse":
             query.start, query.seed = "analyse", text[:MAX_FIELD]
         else:

@@ -137,3 +137,19 @@ def test_on_a_phone_the_new_output_is_brought_into_view(server, browser):
     top = page.evaluate("document.querySelector('.patentrnn-output-widget').getBoundingClientRect().top")
     assert 0 <= top < PHONE["height"] - 80, top
     context.close()
+
+
+@pytest.mark.browser
+def test_from_a_title_the_seed_box_begins_the_abstract(server, browser):
+    context = browser.new_context(viewport=WIDE)
+    page = context.new_page()
+    page.goto(server, timeout=60_000)
+    page.get_by_role("button", name="From a title").click(timeout=60_000)
+    page.locator(".patentrnn-title input").fill("Neural network for detecting fraud in card payments")
+    page.locator(".patentrnn-seed textarea").fill("A fraud detector comprises")
+    page.get_by_placeholder("random").fill("3")
+    page.locator(".patentrnn-generate").click()
+    page.locator(".patentrnn-output-widget .generated .word").first.wait_for(timeout=60_000)
+    text = page.locator(".patentrnn-output-widget").inner_text()
+    assert "A fraud detector comprises" in text
+    context.close()

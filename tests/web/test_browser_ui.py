@@ -348,8 +348,8 @@ def test_from_a_title_writes_an_abstract_that_ends_by_itself(open_page):
     label = next(text for text in models.locator("option").all_inner_texts() if text.startswith(TITLE_MODEL))
     models.select_option(label=label)
     page.locator(".patentrnn-title input").fill("Neural network for detecting fraud in credit card transactions")
-    page.locator(".patentrnn-seed textarea").fill("")
-    page.get_by_text("Until it ends").click()
+    assert page.locator(".patentrnn-seed textarea").input_value() == "", "the default seed gives way to a title"
+    assert page.locator(".patentrnn-until-end input").is_checked(), "a title's abstract is written until it ends"
     page.get_by_placeholder("random").fill("3")
     page.locator(".patentrnn-generate").click()
     page.locator(f"{VIEW} .title-line").wait_for(timeout=60_000)

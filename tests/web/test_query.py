@@ -79,3 +79,25 @@ def test_a_model_without_titles_says_so_in_one_line(tiny_env):
     app.generate()
     assert app.result is None and "does not take titles" in app.status.value
     assert app.form.until_end.layout.display == "none"  # "Until it ends" is offered for title models only
+
+
+def test_from_a_title_a_seed_begins_the_abstract_and_its_permalink_keeps_it(tiny_env):
+    app = App()
+    app.form.model.value = "tiny-title"
+    app.form.start.value = "title"
+    assert app.form.seed.value == "" and app.form.until_end.value, "the mode's defaults: no seed, until it ends"
+    app.form.title.value, app.form.seed.value, app.form.rng_seed.value = "Pump for mixing", "A pump comprises", "4"
+    app.generate()
+    result = app.result
+    assert result.mode == "title" and result.seed_words == ["A", "pump", "comprises"]
+    assert "Pump for mixing A pump comprises" in app.output.text()
+    other = App()
+    assert other.apply_query(app.permalink_query(result)) == []
+    assert other.result.seed_words == result.seed_words and other.result.generated_words == result.generated_words
+
+
+def test_a_title_url_without_a_seed_gives_no_beginning():
+    query, problems = Query.parse("title=A+valve&words=20", MODELS)
+    assert problems == [] and query.start == "title" and query.generate_arguments()["seed"] is None
+    query, _ = Query.parse("title=A+valve&seed=It+opens&words=20", MODELS)
+    assert query.generate_arguments()["seed"] == "It opens"
