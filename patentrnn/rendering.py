@@ -8,6 +8,7 @@ Every character of the panel that came from a user, a URL or the corpus goes thr
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 from . import originality
@@ -55,8 +56,12 @@ def _excerpt(first_words: str) -> str:
     return first_words.lstrip("\"'“ ")  # a CSV abstract may open with its quote
 
 
-def _patent_link(number: str, url: str) -> str:
-    return f'<a class="number" href="{escape(url)}" target="_blank" rel="noopener noreferrer">US{escape(number)}</a>'
+def _patent_link(document) -> str:
+    """A patent's number linked to its page; a document of your own by its place in the corpus, unlinked."""
+    if not document.url:
+        return f'<span class="number">{escape(document.label)}</span>'
+    link = f'<a class="number" href="{escape(document.url)}" target="_blank" rel="noopener noreferrer">'
+    return f"{link}{escape(document.label)}</a>"
 
 
 def render_originality_html(result: Generation) -> str:
@@ -74,19 +79,19 @@ def render_originality_html(result: Generation) -> str:
         unit = "word" if copy.length == 1 else "words"
         copied = (
             f'<p class="copied">Longest copied span: <b class="length">{copy.length} {unit}</b> from '
-            f'{_patent_link(copy.patent_number, copy.url)} <span class="title">{escape(copy.title)}</span>: '
+            f'{_patent_link(copy)} <span class="title">{escape(copy.title)}</span>: '
             f"<mark>{escape(detokenize(copy.words))}</mark></p>"
         )
     source = ""
     if check.source is not None:
         near = check.source
         source = (
-            f'<p class="source">The seed comes from {_patent_link(near.patent_number, near.url)} '
+            f'<p class="source">The seed comes from {_patent_link(near)} '
             f'<span class="title">{escape(near.title)}</span> <span class="meta">({escape(near.date)}, '
             f"{escape(_where(near))})</span>.</p>"
         )
     entries = "".join(
-        f'<li class="near" data-patent="{escape(near.patent_number)}">{_patent_link(near.patent_number, near.url)} '
+        f'<li class="near" data-patent="{escape(near.patent_number)}">{_patent_link(near)} '
         f'<span class="title">{escape(near.title)}</span> <span class="meta">{escape(near.date)}, '
         f"{escape(_where(near))}, similarity {near.score:.1f}</span>"
         f'<div class="excerpt">{escape(_excerpt(near.first_words))} …</div></li>'
@@ -106,16 +111,16 @@ def render_originality_text(check: originality.Originality) -> str:
     else:
         last = copy.start + copy.length - 1
         lines = [
-            f"Longest copied span: {copy.length} word{'s' * (copy.length != 1)} from US{copy.patent_number} "
-            f"({copy.title}), words {copy.start + 1}-{last + 1}:",
+            f"Longest copied span: {copy.length} word{'s' * (copy.length != 1)} from {copy.label}"
+            + (f" ({copy.title})" if copy.title else "") + f", words {copy.start + 1}-{last + 1}:",
             f"  {detokenize(copy.words)}",
         ]
     if check.source is not None:
         near = check.source
-        lines.append(f"The seed comes from US{near.patent_number} ({near.title}, {near.date}, {near.part} split).")
+        lines.append(f"The seed comes from {near.label} ({near.title}, {near.date}, {near.part} split).")
     lines.append("Closest real patents:")
     for near in check.prior_art:
-        lines.append(f"  US{near.patent_number}  {near.date}  {near.part:<10}  BM25 {near.score:6.1f}  {near.title}")
+        lines.append(f"  {near.label:<11}  {near.date:<10}  {near.part:<10}  BM25 {near.score:6.1f}  {near.title}")
         lines.append(f"      {_excerpt(near.first_words)} …")
     return "\n".join(lines)
 
@@ -133,12 +138,11 @@ def render_models(rows: list[dict]) -> str:
         test, copies = row["test"], row.get("memorisation") or {}
         lines.append(
             f"{row['name'] + (' *' if row['default'] else ''):<28} {row['corpus'] or '?':<16} "
-            f"{row['vocabulary'] or 0:>7} {test.get('log_loss', float('nan')):>9.4f} "
-            f"{test.get('perplexity', float('nan')):>11.2f} {test.get('top1_accuracy', float('nan')):>7.2%} "
-            f"{test.get('top5_accuracy', float('nan')):>7.2%} "
-            f"{(row.get('cache') or {}).get('test_log_loss_cache') or float('nan'):>8.4f} "
-            f"{copies.get(SHARE_KEY, float('nan')):>9.1%} "
-            f"{copies.get('median_longest', float('nan')):>11g}"
+            f"{row['vocabulary'] or 0:>7} {_figure(test.get('log_loss'), '.4f', 9)} "
+            f"{_figure(test.get('perplexity'), '.2f', 11)} {_figure(test.get('top1_accuracy'), '.2%', 7)} "
+            f"{_figure(test.get('top5_accuracy'), '.2%', 7)} "
+            f"{_figure((row.get('cache') or {}).get('test_log_loss_cache'), '.4f', 8)} "
+            f"{_figure(copies.get(SHARE_KEY), '.1%', 9)} {_figure(copies.get('median_longest'), 'g', 11)}"
         )
     lines.append("* default model; metrics on each model's test split (a title model's: given each title)")
     lines.append("+ cache: log loss with the model's continuous cache, which scoring uses (`patentrnn cache`)")
@@ -146,8 +150,18 @@ def render_models(rows: list[dict]) -> str:
         f"copies {MEMORISATION_SPAN}+: share of generated texts holding a run of {MEMORISATION_SPAN}+ generated words"
         " of a training abstract (`patentrnn memorisation`; settings in each card)"
     )
+    if any(not row["test"] for row in rows):
+        lines.append("– not measured: a model trained on your own text has no test figures until "
+                     "`patentrnn evaluate` (and `memorisation --write`, `cache --write`) gives them")  # fmt: skip
     lines += [line for row in rows for line in _title_lines(row)]
     return "\n".join(lines)
+
+
+def _figure(value, spec: str, width: int) -> str:
+    """A table cell: the figure, or "–" where there is none (never nan)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return f"{'–':>{width}}"
+    return f"{value:>{width}{spec}}"
 
 
 def _title_lines(row: dict) -> list[str]:

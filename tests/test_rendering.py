@@ -38,3 +38,20 @@ def test_plain_text_download(generator):
     result = generator.generate(words=10, rng_seed=4)
     text = render_text(result)
     assert "Seed:" in text and "RNN generated:" in text and "Actual:" in text and "rng_seed 4" in text
+
+
+def test_documents_of_your_own_are_named_by_their_place_never_an_empty_patent_number():
+    from types import SimpleNamespace
+
+    from patentrnn.originality import CopiedSpan, NearPatent, Originality, patent_url
+    from patentrnn.rendering import render_originality_html, render_originality_text
+
+    copy = CopiedSpan(["a", "pump", "for", "mixing"], 4, 1, "", "", "", patent_url(""), 12)
+    near = NearPatent("", "", "", 14.1, "train", '"A pump for mixing paint', patent_url(""), False, 12)
+    real = NearPatent("5630018", "Fuzzy inference", "1997-05-13", 9.7, "test", "A fuzzy device", patent_url("5630018"))
+    check = Originality(6, 0, copy, [near, real], "mine.txt")
+    text = render_originality_text(check)
+    assert "document 12" in text and "US (" not in text and "US " not in text.replace("US5630018", "")
+    html = render_originality_html(SimpleNamespace(originality=check))
+    assert "document 12" in html and 'href=""' not in html and "US5630018</a>" in html
+    assert '<div class="excerpt">A pump for mixing paint' in html, "no stray quote"

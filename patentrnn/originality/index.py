@@ -174,7 +174,8 @@ class Index:
     def near(self, row: int, score: float, source: bool = False) -> NearPatent:
         number, title, date, first_words = self.about(row)
         part = PARTS[int(self.arrays["parts"][row])]
-        return NearPatent(number, title, date, round(float(score), 3), part, first_words, patent_url(number), source)
+        return NearPatent(number, title, date, round(float(score), 3), part, first_words, patent_url(number), source,
+                          row + 1)  # fmt: skip
 
     def check(self, words: list[str], ids: np.ndarray, seed_words: int = 0, source_ids=None) -> Originality:
         """Both searches for a tokenized text (``ids`` in the model's vocabulary)."""
@@ -182,8 +183,10 @@ class Index:
         length, start, position = self.longest_copy(ids, seed_words)
         copy = None
         if length:
-            number, title, date, _ = self.about(self.training_row(position))
-            copy = CopiedSpan(words[start : start + length], length, start, number, title, date, patent_url(number))
+            row = self.training_row(position)
+            number, title, date, _ = self.about(row)
+            copy = CopiedSpan(words[start : start + length], length, start, number, title, date, patent_url(number),
+                              row + 1)  # fmt: skip
         copied = time.perf_counter()
         scores = self.scores(ids)
         wanted = min(self.documents, NEAREST + (SOURCE_CANDIDATES if source_ids is not None else 0))

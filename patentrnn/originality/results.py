@@ -7,12 +7,20 @@ from urllib.parse import quote
 
 
 def patent_url(number: str) -> str:
-    """The patent's public page."""
-    return f"https://patents.google.com/patent/US{quote(number, safe='')}"
+    """The patent's public page ("" for a document of your own, which has no patent number)."""
+    return f"https://patents.google.com/patent/US{quote(number, safe='')}" if number else ""
+
+
+class Named:
+    """How a document is named: its patent number, or (your own documents) its place in the corpus."""
+
+    @property
+    def label(self) -> str:
+        return f"US{self.patent_number}" if self.patent_number else f"document {self.document}"
 
 
 @dataclass
-class CopiedSpan:
+class CopiedSpan(Named):
     """The longest run of the text's words found word for word in one training abstract."""
 
     words: list[str]
@@ -22,10 +30,11 @@ class CopiedSpan:
     title: str
     date: str
     url: str
+    document: int = 0  # its place in the corpus file, from 1 (a row, a line or a paragraph)
 
 
 @dataclass
-class NearPatent:
+class NearPatent(Named):
     """A real abstract of the model's corpus close to the text (BM25)."""
 
     patent_number: str
@@ -36,6 +45,7 @@ class NearPatent:
     first_words: str
     url: str
     source: bool = False  # random start: the abstract the seed came from, not prior art
+    document: int = 0  # its place in the corpus file, from 1
 
 
 @dataclass
