@@ -87,3 +87,14 @@ def test_a_closed_pipe_ends_the_command_quietly(tiny_models):
                f"--text '{text}' | head -c 10")  # fmt: skip
     done = subprocess.run(command, shell=True, capture_output=True, text=True)
     assert done.stdout.startswith("{") and "Error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_every_option_of_every_command_says_what_it_does():
+    import argparse
+
+    from patentrnn.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    silent = [(name, action.option_strings) for name, parser in commands.choices.items()
+              for action in parser._actions if action.option_strings and not (action.help or "").strip()]  # fmt: skip
+    assert silent == []

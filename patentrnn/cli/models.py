@@ -62,7 +62,8 @@ def add_commands(commands, where, as_json, which) -> None:
     add_arguments(train, TrainConfig, HELP, FLAGS, skip=SKIPPED, choices={"mode": ("abstracts", "windows")})
     _add_read_arguments(train)
     train.add_argument("--model-overrides", help="JSON, e.g. '{\"lstm_units\": 128}'")
-    train.add_argument("--split-seed", type=int, default=0)
+    train.add_argument("--split-seed", type=int, default=0,
+                       help="the seed of the train/validation/test split of whole abstracts (default 0)")  # fmt: skip
     train.set_defaults(run=_train)
 
     models = commands.add_parser("models", parents=[where, as_json], help="list the bundles and their test metrics")
@@ -82,8 +83,9 @@ def add_commands(commands, where, as_json, which) -> None:
     )
     memorise.add_argument("--model", action="append", help="bundle name; repeat for several (default: all)")
     memorise.add_argument("--n", type=int, default=200, help="generations (rng seeds 0 to n-1)")
-    memorise.add_argument("--words", type=int, default=100)
-    memorise.add_argument("--diversity", type=float, default=DEFAULT_DIVERSITY)
+    memorise.add_argument("--words", type=int, default=100, help="words each generation writes (default 100)")
+    memorise.add_argument("--diversity", type=float, default=DEFAULT_DIVERSITY,
+                          help=f"the generations' diversity (default {DEFAULT_DIVERSITY}, the page's)")  # fmt: skip
     memorise.add_argument("--max-copy", type=int, metavar="N", help=MAX_COPY_HELP)
     memorise.add_argument("--write", action="store_true", help="store the figures in each bundle's card.json")
     memorise.set_defaults(run=_memorisation)
@@ -95,7 +97,8 @@ def add_commands(commands, where, as_json, which) -> None:
     )
     titles.add_argument("--model", required=True, help="a model trained with --titles")
     titles.add_argument("--compare", help="the model without titles it is compared with (default: neural-network-lstm)")
-    titles.add_argument("-n", type=int, default=200, help="test titles generated from")
+    titles.add_argument("-n", type=int, default=200,
+                        help="how many test titles to write an abstract from (default 200)")  # fmt: skip
     titles.add_argument("--write", action="store_true", help="write the figures into the model's card.json")
     titles.set_defaults(run=_title_figures)
 

@@ -102,9 +102,9 @@ def add_commands(commands, parents: list) -> None:
                           "else 50")  # fmt: skip
     generate.add_argument("--diversity", type=float, default=DEFAULT_DIVERSITY,
                           help=f"0 (most likely), or 0.01 to 5; default {DEFAULT_DIVERSITY}")  # fmt: skip
-    generate.add_argument("--top-k", type=int)
-    generate.add_argument("--top-p", type=float)
-    generate.add_argument("--rng-seed", type=int)
+    generate.add_argument("--top-k", type=int, help="sample among the K likeliest words only")
+    generate.add_argument("--top-p", type=float, help="sample among the likeliest words holding P of the probability")
+    generate.add_argument("--rng-seed", type=int, help="the random seed: the same seed writes the same words")
     generate.add_argument("--max-copy", type=int, metavar="N", help=MAX_COPY_HELP)
     generate.add_argument(
         "--no-topic", action="store_true", help="with a title: the network alone, without the title's topic"
