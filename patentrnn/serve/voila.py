@@ -165,9 +165,12 @@ class VoilaServer(Voila):
 
     def page_config(self, page_config: dict, **_) -> dict:
         """The page loads voila.js and its chunks from :attr:`versioned_static_url`; the app's preview
-        names this server's models (the template takes it out of the page's config data)."""
+        names this server's models (the template takes it out of the page's config data); the page's
+        script asks :data:`KERNEL_PATH` whether its kernel still serves it."""
         preview = render_preview(list_bundles())
-        return {**page_config, "fullStaticUrl": self.versioned_static_url, "patentrnnPreview": preview}
+        check = url_path_join(self.server_url, KERNEL_PATH)  # the lost-session check (lost-session.html)
+        return {**page_config, "fullStaticUrl": self.versioned_static_url, "patentrnnPreview": preview,
+                "patentrnnKernelCheck": check}  # fmt: skip
 
     def init_handlers(self):
         replaced = {
