@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpus import SplitConfig
+from .errors import InputError
 from .model import ModelConfig
 from .settings import models_dir
 from .vocabulary import Vocabulary
@@ -39,7 +40,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 FILES = ("config.json", "vocab.json", "weights.npz", "card.json")
 
 
-class BundleError(ValueError):
+class BundleError(InputError):
     """A bundle is missing, misnamed or corrupt."""
 
 

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .bundle import card_setting
+from .errors import InputError
 from .vocabulary import END_ID
 
 THETAS = (1.0, 2.0, 3.0, 4.0, 6.0)
@@ -50,7 +51,7 @@ class CacheConfig:
 
     def __post_init__(self):
         if not (math.isfinite(self.theta) and self.theta >= 0 and 0 < self.weight < 1 and self.skip >= 0):
-            raise ValueError(f"a cache needs theta >= 0, 0 < weight < 1 and skip >= 0, not {self}")
+            raise InputError(f"a cache needs theta >= 0, 0 < weight < 1 and skip >= 0, not {self}")
 
     @classmethod
     def from_card(cls, card: dict) -> CacheConfig | None:

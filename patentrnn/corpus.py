@@ -25,6 +25,7 @@ from pathlib import Path
 
 from . import settings
 from .documents import DocumentsError, ReadOptions, iter_documents
+from .errors import InputError
 from .settings import DATA_ENV, DATA_URL_ENV, setting
 
 ORIGIN = "https://raw.githubusercontent.com/WillKoehrsen/recurrent-neural-networks/master/data/"
@@ -55,7 +56,7 @@ CORPORA: dict[str, CorpusSource] = {
 }
 
 
-class CorpusError(ValueError):
+class CorpusError(InputError):
     """A corpus cannot be found, fetched, verified or read."""
 
 
@@ -300,7 +301,7 @@ def split_abstracts(
     """Split whole abstracts into train / validation / test, deterministically; ``titles``
     (parallel to ``abstracts``) go with their abstract."""
     if not 0 <= config.validation < 1 or not 0 <= config.test < 1 or config.validation + config.test >= 1:
-        raise ValueError("validation and test fractions must be in [0, 1) and sum to less than 1")
+        raise InputError("validation and test fractions must be in [0, 1) and sum to less than 1")
     parts: dict[str, list[str]] = {"train": [], "validation": [], "test": []}
     part_titles: dict[str, list[str]] = {"train": [], "validation": [], "test": []}
     for position, text in enumerate(abstracts):

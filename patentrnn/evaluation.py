@@ -19,6 +19,7 @@ from . import cache as cache_module
 from . import corpus as corpus_module
 from . import originality
 from . import topic as topic_module
+from .errors import InputError
 from .metrics import score_logits
 from .sampling import DEFAULT_DIVERSITY
 from .vocabulary import ABSTRACT_ID, END_ID
@@ -134,7 +135,7 @@ def topic_figures(generator) -> dict:
     split (``topic.tune``, read with the cache as scoring reads), and the test split's log loss without
     and with the topic."""
     if not generator.titles:
-        raise ValueError(f"model {generator.name!r} was not trained with titles: a topic needs a title")
+        raise InputError(f"model {generator.name!r} was not trained with titles: a topic needs a title")
     topics = topic_module.Topics(originality.index_for(generator.bundle), generator.runtime.vocab_size)
     figures = topic_module.tune(generator.runtime, topics, _part(generator, "validation"))
     if figures["weight"] is None:
@@ -290,12 +291,12 @@ def _rank_figures(ranks: list[int]) -> dict:
 def title_figures(title_model, plain_model, n: int = 200) -> dict:
     """Everything the card of a title model reports of its titles (see the module docstring)."""
     if not title_model.titles:
-        raise ValueError(f"model {title_model.name!r} was not trained with titles")
+        raise InputError(f"model {title_model.name!r} was not trained with titles")
     bundle = title_model.bundle
     if bundle.card["corpus"].get("sha256") != plain_model.bundle.card["corpus"].get("sha256"):
-        raise ValueError(f"{title_model.name!r} and {plain_model.name!r} were trained on different corpora")
+        raise InputError(f"{title_model.name!r} and {plain_model.name!r} were trained on different corpora")
     if plain_model.name == title_model.name:
-        raise ValueError("compare a title model with another model")
+        raise InputError("compare a title model with another model")
     train_titles = {
         corpus_module.normalised_title(r.patent_title)
         for _, r in corpus_module.records_of(bundle.card["corpus"], bundle.split, "train")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import InputError
 from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID, Vocabulary
 
 
@@ -85,7 +86,7 @@ def window_batches(sequences: list[np.ndarray], window: int, batch_size: int, rn
             inputs.append(ids[end - window : end])
             targets.append(ids[end])
     if not inputs:
-        raise ValueError(f"no abstract is longer than the {window}-word window")
+        raise InputError(f"no abstract is longer than the {window}-word window")
     inputs, targets = np.stack(inputs), np.asarray(targets, dtype=np.int32)
     order = rng.permutation(len(inputs))
     inputs, targets = inputs[order], targets[order]

@@ -10,6 +10,7 @@ from html import escape
 import numpy as np
 
 from .bundle import Bundle, list_bundles
+from .errors import InputError
 
 # The 2018 reference's published results: validation = a random 30% of the
 # 50-word windows, so validation text overlaps training text.
@@ -83,7 +84,7 @@ def nearest_words(bundle: Bundle, word: str, count: int = 10) -> list[tuple[str,
     """The ``count`` words whose embeddings have the highest cosine similarity to ``word``'s."""
     index = bundle.vocabulary.index
     if word not in index:
-        raise ValueError(f"{word!r} is not in the model's vocabulary")
+        raise InputError(f"{word!r} is not in the model's vocabulary")
     unit = normalized_embeddings(bundle)
     similarity = unit @ unit[index[word]]
     similarity[[0, 1, index[word]]] = -np.inf  # padding, unknown word, the word itself

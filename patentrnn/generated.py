@@ -7,6 +7,7 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
+from .errors import InputError
 from .vocabulary import detokenize
 
 if TYPE_CHECKING:
@@ -87,9 +88,9 @@ def _validate_words(words) -> int | None:
     if words is None:
         return None
     if isinstance(words, bool) or not isinstance(words, numbers.Integral):
-        raise ValueError("words must be a whole number")
+        raise InputError("words must be a whole number")
     if not 1 <= int(words) <= MAX_WORDS:
-        raise ValueError(f"words must be between 1 and {MAX_WORDS}")
+        raise InputError(f"words must be between 1 and {MAX_WORDS}")
     return int(words)
 
 
@@ -98,7 +99,7 @@ def _validate_max_copy(max_copy) -> int | None:
         return None
     low, high = MAX_COPY_RANGE
     if isinstance(max_copy, bool) or not isinstance(max_copy, numbers.Integral) or not low <= max_copy <= high:
-        raise ValueError(f"max_copy must be None or a whole number from {low} to {high}")
+        raise InputError(f"max_copy must be None or a whole number from {low} to {high}")
     return int(max_copy)
 
 
@@ -106,7 +107,7 @@ def _validate_rng_seed(rng_seed) -> int:
     if rng_seed is None:
         return secrets.randbelow(MAX_RNG_SEED + 1)
     if isinstance(rng_seed, bool) or not isinstance(rng_seed, numbers.Integral):
-        raise ValueError("rng_seed must be a whole number")
+        raise InputError("rng_seed must be a whole number")
     if not 0 <= int(rng_seed) <= MAX_RNG_SEED:
-        raise ValueError(f"rng_seed must be between 0 and {MAX_RNG_SEED}")
+        raise InputError(f"rng_seed must be between 0 and {MAX_RNG_SEED}")
     return int(rng_seed)

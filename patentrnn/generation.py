@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 
 from . import originality as originality_module
 from .bundle import DEFAULT_MODEL, Bundle, check_name, load_bundle, models_dir
+from .errors import InputError
 from .generated import (
     CUT_NOTE,
     DEFAULT_WORDS,
@@ -163,7 +164,7 @@ class Generator:
         context = self.starts.context(title_words)
         seed_words = [*before, word][-MAX_SEED_WORDS:]
         if len(seed_words) < 2 and not context:
-            raise ValueError("A branch needs a word before the one picked.")
+            raise InputError("A branch needs a word before the one picked.")
         unknown = list(dict.fromkeys(w for w in seed_words if w not in self.vocabulary.index))
         mode = "title" if title is not None else "seed"
         start = Start(mode, seed_words, context, unknown, title_words=title_words)
@@ -194,7 +195,7 @@ class Generator:
         if title is not None:
             settings["title"] = title
         if not isinstance(topic, bool):
-            raise ValueError("topic must be True or False")
+            raise InputError("topic must be True or False")
         if not topic:
             settings["topic"] = False  # (left out when True: older permalinks read as before)
         # Python's Mersenne Twister, not numpy.random: the same sequence for a seed on

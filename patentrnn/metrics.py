@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from .errors import InputError
 from .examples import abstract_batches, encode_abstracts, encode_titled
 from .model import ModelConfig
 from .vocabulary import UNK_ID, Vocabulary
@@ -58,7 +59,7 @@ def evaluate_model(
         sequences = [ids[:-1] for ids in sequences]  # (not <end>)
         starts = [start + 1 for start in starts]  # (not the first word)
     if not sequences:
-        raise ValueError("no abstract with at least two words to evaluate on")
+        raise InputError("no abstract with at least two words to evaluate on")
     total = {"nll": 0.0, "top1": 0, "top5": 0, "count": 0, "unk": 0}
     for inputs, targets, weights in abstract_batches(sequences, batch_size, starts):
         logits = np.asarray(model(inputs, training=False))

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+from .errors import InputError
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -104,7 +106,7 @@ TITLE_WINDOW = 64  # a title is read from the first 64 positions: the longest co
 
 def preset(name: str, **overrides) -> ModelConfig:
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+        raise InputError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
     return replace(PRESETS[name], **overrides)
 
 
@@ -127,9 +129,9 @@ def build_model(config: ModelConfig, last_only: bool = False):
     from .layers import ActivityRegularization, TiedOutput, TitleBag, TitledOutput, WordTypeDropout
 
     if config.vocab_size < 3:
-        raise ValueError("vocab_size must be set (at least 3) before building a model")
+        raise InputError("vocab_size must be set (at least 3) before building a model")
     if config.title_context and not config.tie_embeddings:
-        raise ValueError("title_context needs tied embeddings (tie_embeddings=True, the awd preset)")
+        raise InputError("title_context needs tied embeddings (tie_embeddings=True, the awd preset)")
     words = keras.Input(shape=(None,), dtype="int32", name="words")
     embedding = layers.Embedding(config.vocab_size, config.embedding_dim, name="embedding")
     x = embedding(words)
@@ -194,8 +196,8 @@ def set_named_weights(model, arrays: dict) -> None:
     """Load ``named_weights`` output into a model of the same config."""
     for key, variable in named_variables(model).items():
         if key not in arrays:
-            raise ValueError(f"bundle weights lack {key}")
+            raise InputError(f"bundle weights lack {key}")
         value = arrays[key]
         if tuple(value.shape) != tuple(variable.shape):
-            raise ValueError(f"bundle weight {key} has shape {value.shape}, model expects {variable.shape}")
+            raise InputError(f"bundle weight {key} has shape {value.shape}, model expects {variable.shape}")
         variable.assign(value.astype(variable.dtype))

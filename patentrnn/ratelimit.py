@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .errors import InputError
 from .settings import BURST_ENV, RATE_ENV
 
 
@@ -31,9 +32,9 @@ class RateLimit:
 
     def __post_init__(self):
         if not (isinstance(self.rate, (int, float)) and math.isfinite(self.rate) and self.rate > 0):
-            raise ValueError(f"rate must be a positive number of events a second, not {self.rate!r}")
+            raise InputError(f"rate must be a positive number of events a second, not {self.rate!r}")
         if not isinstance(self.burst, int) or isinstance(self.burst, bool) or self.burst < 1:
-            raise ValueError(f"burst must be a whole number of events, 1 or more, not {self.burst!r}")
+            raise InputError(f"burst must be a whole number of events, 1 or more, not {self.burst!r}")
         self._tokens = float(self.burst)
         self._stamp = self.clock()
 
@@ -57,7 +58,7 @@ class RateLimit:
                 try:
                     values[name] = kind(text)
                 except ValueError:
-                    raise ValueError(f"${env} must be a number, not {text[:40]!r}") from None
+                    raise InputError(f"${env} must be a number, not {text[:40]!r}") from None
         return cls(**values)
 
     def describe(self) -> str:

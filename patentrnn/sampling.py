@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import InputError
+
 DEFAULT_DIVERSITY = 0.8  # the reference demo's
 MAX_DIVERSITY = 5.0
 MIN_DIVERSITY = 0.01  # below this (other than 0) 1 / diversity overflows float32 logits
@@ -44,10 +46,10 @@ ROWS = 32  # grid rows; measured for a 14k vocabulary: column max 3.0 us at 32 r
 
 def _number(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a number, not {type(value).__name__}")
+        raise InputError(f"{name} must be a number, not {type(value).__name__}")
     value = float(value)
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number")
+        raise InputError(f"{name} must be a finite number")
     return value
 
 
@@ -63,21 +65,21 @@ class SamplingConfig:
         """The same settings as plain numbers, or a ValueError saying what is wrong."""
         diversity = _number(self.diversity, "diversity")
         if not (diversity == 0 or MIN_DIVERSITY <= diversity <= MAX_DIVERSITY):
-            raise ValueError(
+            raise InputError(
                 f"Diversity must be 0 (the most likely word) or between {MIN_DIVERSITY:g} and {MAX_DIVERSITY:g}."
             )
         top_k = self.top_k
         if top_k is not None:
             if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral):
-                raise ValueError("top_k must be a whole number")
+                raise InputError("top_k must be a whole number")
             top_k = int(top_k)
             if top_k < 1 or (vocab_size and top_k > vocab_size):
-                raise ValueError(f"top_k must be between 1 and {vocab_size or 'the vocabulary size'}")
+                raise InputError(f"top_k must be between 1 and {vocab_size or 'the vocabulary size'}")
         top_p = self.top_p
         if top_p is not None:
             top_p = _number(top_p, "top_p")
             if not 0 < top_p <= 1:
-                raise ValueError("top_p must be greater than 0 and at most 1")
+                raise InputError("top_p must be greater than 0 and at most 1")
         return SamplingConfig(diversity, top_k, top_p)
 
 
@@ -187,7 +189,7 @@ class Sampler:
                 return self._pick(weights, column_cumulative, rng.random() * total)
             # every allowed word vanished beside a banned one: shift to the allowed maximum
             row -= row[self.allowed].max()
-        raise ValueError("cannot sample from these logits")  # (not reached with finite logits)
+        raise InputError("cannot sample from these logits")  # (not reached with finite logits)
 
     def own_probability(self, index: int, word: int, temperature: float) -> float:
         """The model's own probability of ``word`` in row ``index`` (``(logits - shift) / temperature``,

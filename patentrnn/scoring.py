@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .errors import InputError
 from .runtime import Cursor
 from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID, detokenize, read_input
 
@@ -93,9 +94,9 @@ def text_words(text: str, vocabulary) -> list[str]:
     or a ValueError saying what is wrong with it."""
     words = read_input(text, MAX_SCORE_CHARACTERS, "analyse", vocabulary.filters)
     if len(words) < 2:
-        raise ValueError("Please enter at least two words: the first is only read, the rest are scored.")
+        raise InputError("Please enter at least two words: the first is only read, the rest are scored.")
     if len(words) > MAX_SCORE_WORDS:
-        raise ValueError(f"The text has {len(words):,} words: at most {MAX_SCORE_WORDS:,} can be analysed at once.")
+        raise InputError(f"The text has {len(words):,} words: at most {MAX_SCORE_WORDS:,} can be analysed at once.")
     return words
 
 
@@ -116,7 +117,7 @@ def score_words(
     ``topic``: its topic, ``patentrnn.topic``). Returns the scored words and their summed
     negative log-likelihood in nats."""
     if not (0 if context else 1) <= start < len(words):
-        raise ValueError("start must leave at least one word to read")
+        raise InputError("start must leave at least one word to read")
     ids = vocabulary.encode_words(words)
     # (one joint product a word, as generation reads. The cache's states in one array of the text's
     # length: grown by doubling, they left a kernel's heap 4.6 MiB larger than the network alone's

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field
 
 from . import corpus as corpus_module
+from .errors import InputError
 from .generated import MAX_SEED_CHARACTERS, MAX_SEED_WORDS, MAX_TITLE_CHARACTERS, RANDOM_WINDOW
 from .vocabulary import ABSTRACT_ID, TITLE_ID
 
@@ -34,37 +35,37 @@ class Starts:
     def seed(self, seed: str) -> tuple[list[str], list[str], list[str]]:
         """Seed text to ``(words the network reads, unknown words, notes)``."""
         if not isinstance(seed, str):
-            raise ValueError("seed must be text")
+            raise InputError("seed must be text")
         notes = []
         if len(seed) > MAX_SEED_CHARACTERS:
             seed = seed[-MAX_SEED_CHARACTERS:]
             notes.append(f"The seed was long: only its last {MAX_SEED_CHARACTERS:,} characters were read.")
         words = self.vocabulary.read(seed)
         if not words:
-            raise ValueError("Please enter a seed: it is empty.")
+            raise InputError("Please enter a seed: it is empty.")
         if len(words) > MAX_SEED_WORDS:
             notes.append(f"The seed has {len(words):,} words: the network reads only the last {MAX_SEED_WORDS}.")
             words = words[-MAX_SEED_WORDS:]
         unknown = [word for word in words if word not in self.vocabulary.index]
         if len(unknown) == len(words):
-            raise ValueError("The model knows none of the seed's words: try a sentence about the model's subject.")
+            raise InputError("The model knows none of the seed's words: try a sentence about the model's subject.")
         return words, list(dict.fromkeys(unknown)), notes
 
     def title(self, title: str) -> tuple[list[str], list[int]]:
         """Title text to ``(its words, the ids the network reads first: <title> title <abstract>)``;
         ValueError for a model trained without titles, or an empty or over-long title."""
         if not self.titles:
-            raise ValueError(
+            raise InputError(
                 f"Model {self.name!r} was not trained with titles: choose a title model "
                 "(trained with titles=True, `patentrnn train --titles`) or leave the title out."
             )
         if not isinstance(title, str):
-            raise ValueError("title must be text")
+            raise InputError("title must be text")
         if len(title) > MAX_TITLE_CHARACTERS:
-            raise ValueError(f"The title is too long: at most {MAX_TITLE_CHARACTERS} characters.")
+            raise InputError(f"The title is too long: at most {MAX_TITLE_CHARACTERS} characters.")
         words = self.vocabulary.read(title)
         if not words:
-            raise ValueError("Please enter a title: it is empty.")
+            raise InputError("Please enter a title: it is empty.")
         return words, self.context(words)
 
     def context(self, title_words: list[str] | None) -> list[int]:
@@ -83,7 +84,7 @@ class Starts:
             card = self.bundle.card
             name = card.get("corpus", {}).get("name")
             if not name:
-                raise ValueError(f"model {self.name!r} does not name its corpus")
+                raise InputError(f"model {self.name!r} does not name its corpus")
             try:
                 tokenize = self.vocabulary.tokenize
                 # streamed: a serving kernel keeps only the test part in memory
@@ -122,13 +123,13 @@ class Starts:
         if self.titles:
             documents = [d for d in self.test_documents() if len(d[1]) >= 2]
             if not documents:
-                raise ValueError("the model's corpus has no test abstract")
+                raise InputError("the model's corpus has no test abstract")
             title, abstract = documents[rng.randrange(len(documents))]
             end = min(RANDOM_WINDOW, len(abstract) // 2)
             return title, abstract[:end], abstract[end : end + words] if words else abstract[end:]
         documents = [d for d in self.test_documents() if len(d[1]) > RANDOM_WINDOW]
         if not documents:
-            raise ValueError(f"no test abstract of the model's corpus is longer than {RANDOM_WINDOW} words")
+            raise InputError(f"no test abstract of the model's corpus is longer than {RANDOM_WINDOW} words")
         long_enough = [d for d in documents if len(d[1]) >= RANDOM_WINDOW + words] or documents
         title, abstract = long_enough[rng.randrange(len(long_enough))]
         start = rng.randrange(max(len(abstract) - RANDOM_WINDOW - words, 0) + 1)

@@ -36,6 +36,7 @@ import numpy as np
 
 from . import cache as cache_module
 from .bundle import card_setting
+from .errors import InputError
 
 NEIGHBOURS = 20  # training abstracts a topic is drawn from (their softmax weights fall fast)
 WEIGHTS = (0.5, 1.0, 2.0)
@@ -54,7 +55,7 @@ class TopicConfig:
 
     def __post_init__(self):
         if not (0 < self.weight <= 10 and 0 < self.smoothing <= 1e6 and 1 <= self.neighbours <= 1000):
-            raise ValueError(f"a topic needs 0 < weight <= 10, 0 < smoothing and 1 <= neighbours <= 1000, not {self}")
+            raise InputError(f"a topic needs 0 < weight <= 10, 0 < smoothing and 1 <= neighbours <= 1000, not {self}")
 
     @classmethod
     def from_card(cls, card: dict) -> TopicConfig | None:

@@ -48,6 +48,7 @@ import numpy as np
 from . import corpus as corpus_module
 from .corpus import SplitConfig
 from .documents import ReadOptions
+from .errors import InputError
 from .examples import abstract_batches, as_dataset, encode_abstracts, encode_titled, hide_singletons, window_batches
 from .metrics import evaluate_model, half_precision_agreement
 from .model import ModelConfig
@@ -148,9 +149,9 @@ def train(
     started = time.monotonic()
     bundle.check_name(name)
     if config.mode not in ("abstracts", "windows"):
-        raise ValueError("mode must be 'abstracts' or 'windows'")
+        raise InputError("mode must be 'abstracts' or 'windows'")
     if config.preset not in PRESETS:
-        raise ValueError(f"unknown preset {config.preset!r}: choose one of {', '.join(PRESETS)}")
+        raise InputError(f"unknown preset {config.preset!r}: choose one of {', '.join(PRESETS)}")
     quiet_tensorflow()
     import keras
 
@@ -208,7 +209,7 @@ def warm_start(model, source, vocabulary: Vocabulary) -> None:
     rows_new, rows_old = (np.asarray(rows, dtype=np.int64) for rows in zip(*pairs))
     variables = named_variables(model)
     if extra := sorted(set(source.weights) - set(variables)):
-        raise ValueError(
+        raise InputError(
             f"init_from: {source.name} has weights this model lacks ({', '.join(extra)}): "
             "start from a model with the same layer sizes"
         )
@@ -221,7 +222,7 @@ def warm_start(model, source, vocabulary: Vocabulary) -> None:
             start[rows_new] = value[rows_old]
             value = start
         if value.shape != shape:
-            raise ValueError(
+            raise InputError(
                 f"init_from: {source.name}'s {key} has shape {value.shape}, this model's is {shape}: "
                 "start from a model with the same layer sizes"
             )
@@ -234,10 +235,10 @@ def _read_and_split(config: TrainConfig):
     abstracts = data.abstracts[: config.max_abstracts] if config.max_abstracts else data.abstracts
     titles = data.titles[: len(abstracts)] if config.titles else None
     if titles is not None and not any(titles):
-        raise ValueError("titles: the corpus has no title column (give one with --title-column)")
+        raise InputError("titles: the corpus has no title column (give one with --title-column)")
     parts = corpus_module.split_abstracts(abstracts, config.split, titles)
     if not parts.train or not parts.validation or not parts.test:
-        raise ValueError(
+        raise InputError(
             f"the corpus is too small for a train / validation / test split: {len(abstracts)} documents gave "
             f"{len(parts.train)} / {len(parts.validation)} / {len(parts.test)}; give more documents "
             "(a few dozen at least)"
@@ -318,9 +319,9 @@ def _examples(config: TrainConfig, vocabulary: Vocabulary, parts: corpus_module.
     """Training and validation batches for ``config.mode`` (and ``config.titles``)."""
     if config.titles:
         if config.mode != "abstracts":
-            raise ValueError("titles needs mode 'abstracts'")
+            raise InputError("titles needs mode 'abstracts'")
         if not 0 <= config.title_dropout < 1:
-            raise ValueError("title_dropout must be in [0, 1)")
+            raise InputError("title_dropout must be in [0, 1)")
         shown = [None if rng.random() < config.title_dropout else t for t in parts.titles["train"]]
         train_sequences, train_starts = encode_titled(vocabulary, parts.train, shown)
         validation = parts.titles["validation"]

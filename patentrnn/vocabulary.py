@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .corpus import PUNCTUATION, clean, strip_controls
+from .errors import InputError
 
 REFERENCE_FILTERS = '!"%;[\\]^_`{|}~\t\n'
 PAD, UNK = "<pad>", "<unk>"
@@ -49,12 +50,12 @@ def read_input(text, max_characters: int, what: str, filters: str = REFERENCE_FI
     """The words of a text a visitor gave to be analysed or checked (``read_words``), or a ValueError
     in one line: not a string, over ``max_characters``, or empty. ``what`` names it: "analyse", "check"."""
     if not isinstance(text, str):
-        raise ValueError(f"the text to {what} must be a string")
+        raise InputError(f"the text to {what} must be a string")
     if len(text) > max_characters:
-        raise ValueError(f"The text is too long to {what}: {len(text):,} characters, at most {max_characters:,}.")
+        raise InputError(f"The text is too long to {what}: {len(text):,} characters, at most {max_characters:,}.")
     words = read_words(text, filters)
     if not words:
-        raise ValueError(f"Please give a text to {what}: it is empty.")
+        raise InputError(f"Please give a text to {what}: it is empty.")
     return words
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import run_cli
 
 
@@ -98,3 +99,17 @@ def test_every_option_of_every_command_says_what_it_does():
     silent = [(name, action.option_strings) for name, parser in commands.choices.items()
               for action in parser._actions if action.option_strings and not (action.help or "").strip()]  # fmt: skip
     assert silent == []
+
+
+def test_a_fault_of_ours_is_one_line_pointing_to_debug_which_shows_the_traceback(monkeypatch, capsys):
+    from patentrnn import cli
+
+    def broken(args):
+        raise RuntimeError("an internal fault")
+
+    monkeypatch.setattr(cli.text, "_generate", broken)
+    assert cli.main(["generate", "--seed", "x"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "RuntimeError" in line and "--debug" in line
+    with pytest.raises(RuntimeError):
+        cli.main(["--debug", "generate", "--seed", "x"])

@@ -19,6 +19,7 @@ import os
 import sys
 
 from .. import __version__
+from ..errors import InputError
 from . import models, text
 
 
@@ -31,6 +32,7 @@ def _serve(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="patentrnn", description="Write new patent abstracts with an LSTM.")
     parser.add_argument("--version", action="version", version=f"patentrnn {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error, not one line")
     commands = parser.add_subparsers(dest="command", required=True)
     # options many commands share, defined once
     where = argparse.ArgumentParser(add_help=False)
@@ -68,9 +70,17 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `patentrnn … | head`: the reader has gone; exit quietly (Python's docs, signal)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (ValueError, OSError) as error:
+    except (InputError, OSError) as error:  # the user's input, a missing file: the message says it
+        if args.debug:
+            raise
         print(f"patentrnn {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # a fault of ours: one line, the traceback with --debug
+        if args.debug:
+            raise
+        print(f"patentrnn {args.command}: error: {type(error).__name__}: {str(error)[:200]} "
+              f"(run again with --debug for the details)", file=sys.stderr)  # fmt: skip
+        return 1
     except KeyboardInterrupt:
         print(f"patentrnn {args.command}: interrupted", file=sys.stderr)
         return 130

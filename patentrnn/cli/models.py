@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from ..errors import InputError
 from ..sampling import DEFAULT_DIVERSITY
 from .figures import _cache, _evaluate, _memorisation, _read_options, _title_figures, _topic
 
@@ -27,7 +28,7 @@ def _train(args) -> int:
 
     overrides = json.loads(args.model_overrides) if args.model_overrides else {}
     if not isinstance(overrides, dict):
-        raise ValueError("--model-overrides must be a JSON object")
+        raise InputError("--model-overrides must be a JSON object")
     split = SplitConfig(seed=args.split_seed)
     read = _read_options(args)
     config = from_arguments(args, TrainConfig, SKIPPED, read=read, model_overrides=overrides, split=split)

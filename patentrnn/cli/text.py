@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from ..errors import InputError
 from ..sampling import DEFAULT_DIVERSITY
 from .models import MAX_COPY_HELP
 
@@ -13,7 +14,7 @@ def _generate(args) -> int:
     from ..generation import load
 
     if args.random and (args.seed is not None or args.title is not None):
-        raise ValueError("give --seed TEXT and/or --title TEXT, or --random, not both")
+        raise InputError("give --seed TEXT and/or --title TEXT, or --random, not both")
     generator = load(args.model, args.models_dir)
     result = generator.generate(
         seed=None if args.random or args.seed is None else args.seed,

@@ -39,6 +39,7 @@ import weakref
 
 import numpy as np
 
+from ..errors import InputError
 from ..settings import CACHE_ENV, cache_dir
 from ..vocabulary import read_input
 from .arrays import INDEX_VERSION
@@ -86,7 +87,7 @@ def check_text(bundle, text: str, seed_words: int = 0) -> Originality:
     ``MAX_CHARACTERS`` characters, or for a ``seed_words`` out of range."""
     words = read_input(text, MAX_CHARACTERS, "check", bundle.vocabulary.filters)  # as a seed is read
     if isinstance(seed_words, bool) or not isinstance(seed_words, int) or not 0 <= seed_words <= len(words):
-        raise ValueError(f"seed_words must be a whole number from 0 to the text's {len(words)} words")
+        raise InputError(f"seed_words must be a whole number from 0 to the text's {len(words)} words")
     ids = np.asarray(bundle.vocabulary.encode_words(words), np.int64)
     return index_for(bundle).check(words, ids, seed_words)
 

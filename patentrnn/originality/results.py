@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from ..errors import InputError
+
 
 def patent_url(number: str) -> str:
     """The patent's public page ("" for a document of your own, which has no patent number)."""
@@ -72,5 +74,5 @@ class Originality:
         return next((near for near in self.nearest if near.source), None)
 
 
-class OriginalityUnavailable(ValueError):
+class OriginalityUnavailable(InputError):
     """The index cannot be built: the corpus is missing or is not the model's."""

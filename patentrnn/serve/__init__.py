@@ -37,6 +37,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..errors import InputError
 from ..settings import BURST_ENV, DATA_ENV, PROJECT_ROOT, RATE_ENV
 from . import frontend
 from .config import (
@@ -139,9 +140,9 @@ def serve(config: ServeConfig, root: Path | None = None) -> int:
     """Fetch the corpora, then serve notebooks/app.ipynb until interrupted."""
     root = root or (PROJECT_ROOT if (PROJECT_ROOT / "notebooks" / "app.ipynb").is_file() else Path.cwd())
     if not (root / "notebooks" / "app.ipynb").is_file() or not (root / "voila.json").is_file():
-        raise ValueError(f"{root} has no notebooks/app.ipynb and voila.json: run from the repository")
+        raise InputError(f"{root} has no notebooks/app.ipynb and voila.json: run from the repository")
     if unbuilt := frontend.problem():
-        raise ValueError(unbuilt)
+        raise InputError(unbuilt)
     data_dir = fetch_corpora()
     sized = f" (sized from {memory_mib()} MiB at {SESSION_MIB} MiB a session)" if not config.max_sessions else ""
     config = dataclasses.replace(config, max_sessions=config.session_limit)  # measured once

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from ..errors import InputError
 from ..ratelimit import RateLimit
 from ..settings import BURST_ENV, RATE_ENV
 
@@ -65,13 +66,13 @@ class ServeConfig:
 
     def __post_init__(self):
         if not 0 < self.port < 65536:
-            raise ValueError(f"port must be between 1 and 65535, not {self.port}")
+            raise InputError(f"port must be between 1 and 65535, not {self.port}")
         if not self.base_url.startswith("/") or not self.base_url.endswith("/"):
-            raise ValueError(f"base URL must start and end with '/', not {self.base_url!r}")
+            raise InputError(f"base URL must start and end with '/', not {self.base_url!r}")
         if self.max_sessions < 0 or self.pool_size < 0:
-            raise ValueError("max sessions and pool size must be 0 or more")
+            raise InputError("max sessions and pool size must be 0 or more")
         if self.cull_idle_timeout <= 0 or self.cull_interval <= 0:
-            raise ValueError("cull timeout and interval must be positive (seconds)")
+            raise InputError("cull timeout and interval must be positive (seconds)")
         RateLimit(rate=self.rate, burst=self.burst)  # checks them
 
     @property
@@ -121,7 +122,7 @@ def config_from(args: argparse.Namespace | None = None, environ=os.environ) -> S
             try:
                 value = kind(environ[env].strip())
             except ValueError:
-                raise ValueError(f"${env} must be {'a number' if kind is not str else 'text'}, "
+                raise InputError(f"${env} must be {'a number' if kind is not str else 'text'}, "
                                  f"not {environ[env][:40]!r}") from None  # fmt: skip
         if value is not None:
             values[field.name] = value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import secrets
 import time
 from html import escape
 
@@ -11,6 +12,7 @@ import ipywidgets as widgets
 
 from ..bundle import BundleError, list_bundles
 from ..corpus import CorpusError
+from ..errors import InputError
 from ..generated import MAX_SEED_WORDS
 from ..generation import load
 from ..ratelimit import RateLimit
@@ -34,10 +36,11 @@ def visitor_line(error: Exception) -> str:
     if isinstance(error, BundleError):
         log.warning("model could not be loaded: %s", error)
         return "The model could not be loaded."
-    if isinstance(error, ValueError):  # bad input: the message says what to change
+    if isinstance(error, InputError):  # the visitor's input: the message says what to change
         return str(error)
-    log.exception("action failed")
-    return f"Something went wrong ({type(error).__name__}); please try again."
+    reference = secrets.token_hex(4)  # a fault of ours: the traceback goes to the server's log, under this
+    log.error("action failed (reference %s)", reference, exc_info=error)
+    return f"Something went wrong on the server; please try again (reference {reference})."
 
 
 class PageState:
@@ -148,7 +151,7 @@ class App:
         self._message("Analysing…" if analyse else "Generating…", "info")
         try:
             if not self.form.model.value:
-                raise ValueError("No model is installed.")
+                raise InputError("No model is installed.")
             query = self.form.read()
             generator = self._load(query.model)
             if analyse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from ..bundle import DEFAULT_MODEL
+from ..errors import InputError
 from .labels import NO_COPY_LABEL, SAMPLINGS, SEED_PLACEHOLDER, STARTS, model_label
 from .query import DIVERSITY, NO_COPY, TOP_K, TOP_P, WORDS, Query
 
@@ -147,9 +148,9 @@ class Form:
         """The form's values, checked (a ValueError says what to change)."""
         rng_text = self.rng_seed.value.strip()
         if rng_text and not (rng_text.isascii() and rng_text.isdigit()):
-            raise ValueError("The rng seed must be a whole number, or empty for a random one.")
+            raise InputError("The rng seed must be a whole number, or empty for a random one.")
         if self.title_problem():
-            raise ValueError(self.title_problem())
+            raise InputError(self.title_problem())
         return self.values().check()
 
     def values(self) -> Query:

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode
 
+from ..errors import InputError
 from ..generated import MAX_RNG_SEED, MAX_TITLE_CHARACTERS
 from ..sampling import DEFAULT_DIVERSITY
 from ..vocabulary import detokenize, read_words
@@ -52,7 +53,7 @@ class Query:
     def check(self) -> Query:
         """The same values, or a ValueError whose one line says what to change."""
         if self.start not in STARTS:
-            raise ValueError(f"Start must be one of {', '.join(STARTS)}.")
+            raise InputError(f"Start must be one of {', '.join(STARTS)}.")
         _check_range(self.diversity, DIVERSITY, "Diversity")
         if self.words is not None:
             _check_range(self.words, WORDS, "Number of words", whole=True)
@@ -166,7 +167,7 @@ def _check_range(value, bounds: tuple, name: str, whole: bool = False) -> None:
     low, high = bounds
     kind = int if whole else (int, float)
     if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or not low <= value <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g}.")
+        raise InputError(f"{name} must be between {low:g} and {high:g}.")
 
 
 def _number(text: str, cast):
@@ -178,7 +179,7 @@ def _number(text: str, cast):
 
 def _read_model(query: Query, text: str, models: list[str]) -> None:
     if text not in models:
-        raise ValueError(f"Unknown model {text[:60]!r}.")
+        raise InputError(f"Unknown model {text[:60]!r}.")
     query.model = text
 
 
@@ -200,7 +201,7 @@ def _read_diversity(query: Query, text: str, models) -> None:
 def _read_rng_seed(query: Query, text: str, models) -> None:
     text = text.strip()
     if not (text.isascii() and text.isdigit() and int(text) <= MAX_RNG_SEED):
-        raise ValueError(f"rng_seed must be a whole number below {MAX_RNG_SEED + 1}.")
+        raise InputError(f"rng_seed must be a whole number below {MAX_RNG_SEED + 1}.")
     query.rng_seed = int(text)
 
 
@@ -216,7 +217,7 @@ def _reader_of_sampling(name: str, bounds: tuple, cast):
 
 def _read_max_copy(query: Query, text: str, models) -> None:
     if text not in ("off", str(NO_COPY)):
-        raise ValueError(f"max_copy must be {NO_COPY} or off.")
+        raise InputError(f"max_copy must be {NO_COPY} or off.")
     query.max_copy = None if text == "off" else NO_COPY
 
 

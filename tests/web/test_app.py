@@ -154,3 +154,22 @@ def test_the_originality_panel_speaks_plainly(app):
     panel = app.originality.value
     assert "Closest real patents" in panel and "similarity" in panel and "BM25" not in panel
     assert " split" not in panel and '<div class="excerpt">"' not in panel
+
+
+def test_a_visitors_mistake_is_its_line_and_a_fault_of_ours_a_reference_to_the_log(app, monkeypatch, caplog):
+    app.form.seed.value = "   "
+    app.form.button.click()
+    assert "empty" in app.status.value and "reference" not in app.status.value  # an InputError: what to change
+
+    def broken(*args, **kwargs):
+        raise ValueError("operands could not be broadcast together with shapes (3,) (4,)")  # numpy's kind
+
+    generator = app._load("tiny")
+    monkeypatch.setattr(type(generator), "generate", broken)
+    app.form.seed.value = "A neural network"
+    with caplog.at_level("ERROR"):
+        app.form.button.click()
+    status = app.status.value
+    assert "broadcast" not in status and "reference" in status
+    reference = status.split("reference ")[1].split(")")[0]
+    assert any(reference in record.getMessage() and record.exc_info for record in caplog.records)
