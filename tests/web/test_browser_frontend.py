@@ -5,9 +5,11 @@ notebook keeps Voilà's lab front end."""
 from __future__ import annotations
 
 import urllib.request
+from urllib.parse import quote
 
 import nbformat
 import pytest
+from playwright.sync_api import expect
 from voila_server import voila_app
 
 PHONE, WIDE = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
@@ -140,16 +142,39 @@ def test_on_a_phone_the_new_output_is_brought_into_view(server, browser):
 
 
 @pytest.mark.browser
-def test_from_a_title_the_seed_box_begins_the_abstract(server, browser):
-    context = browser.new_context(viewport=WIDE)
+def test_from_a_title_an_abstract_begins_with_the_seed_and_ends_by_itself(server, browser):
+    context = browser.new_context(viewport=PHONE, has_touch=True)
     page = context.new_page()
     page.goto(server, timeout=60_000)
     page.get_by_role("button", name="From a title").click(timeout=60_000)
+    assert page.locator(".patentrnn-seed textarea").input_value() == "", "the default seed gives way to a title"
+    assert page.locator(".patentrnn-until-end input").is_checked(), "a title's abstract is written until it ends"
     page.locator(".patentrnn-title input").fill("Neural network for detecting fraud in card payments")
     page.locator(".patentrnn-seed textarea").fill("A fraud detector comprises")
     page.get_by_placeholder("random").fill("3")
     page.locator(".patentrnn-generate").click()
-    page.locator(".patentrnn-output-widget .generated .word").first.wait_for(timeout=60_000)
-    text = page.locator(".patentrnn-output-widget").inner_text()
-    assert "A fraud detector comprises" in text
+    view = page.locator(".patentrnn-output-widget")
+    view.locator(".title-line").wait_for(timeout=60_000)
+    assert "Neural network for detecting fraud" in view.locator(".title-line").inner_text()
+    expect(page.locator(".patentrnn-status")).to_contain_text("ended the abstract itself", timeout=30_000)
+    assert "A fraud detector comprises" in view.inner_text() and 10 <= view.locator(".generated .word").count() < 300
+    link = page.locator(".patentrnn-permalink").get_attribute("href")
+    assert "title=Neural+network+for+detecting" in link and "seed=A+fraud+detector+comprises" in link
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_script_in_a_title_stays_text(server, browser):
+    context = browser.new_context(viewport=WIDE)
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    hostile = quote('"><script>alert(2)</script> neural network')
+    page.goto(f"{server}?model=neural-network-title&title={hostile}&words=20&rng_seed=1", timeout=60_000)
+    title = page.locator(".patentrnn-output-widget .title-line")
+    title.wait_for(timeout=60_000)
+    assert "<script>" in title.inner_text()
+    page.wait_for_timeout(300)
+    assert page.locator(".patentrnn-app").first.evaluate("e => e.querySelectorAll('img, svg, script').length") == 0
+    assert dialogs == []
     context.close()

@@ -247,6 +247,7 @@ BUCKET_COLOURS = {"b0": "rgb(185, 239, 176)", "b1": "rgb(251, 231, 144)",
 def test_colour_by_rank_colours_generated_and_actual_with_a_legend_and_shares(open_page):
     page = open_page(WIDE)
     page.get_by_role("button", name="Random real abstract").click()
+    page.get_by_placeholder("random").fill("11")  # an abstract long enough (a random one was 7 words once)
     page.locator(".patentrnn-generate").click()
     page.locator(f"{VIEW} .actual .word").first.wait_for(timeout=30_000)
     legend = page.locator(f"{VIEW} .legend")
@@ -335,36 +336,4 @@ def test_hostile_seed_analysed_text_and_url_stay_text(open_page):
         assert other.dialogs == []
     assert page.locator(".patentrnn-app").first.evaluate("e => e.querySelectorAll('img, svg, script').length") == 0
     page.wait_for_timeout(300)
-    assert page.dialogs == []
-
-
-TITLE_MODEL = "neural-network-title"
-
-
-def test_from_a_title_writes_an_abstract_that_ends_by_itself(open_page):
-    page = open_page(PHONE)
-    page.get_by_role("button", name="From a title").click()
-    models = page.locator(".patentrnn-control select").first
-    label = next(text for text in models.locator("option").all_inner_texts() if text.startswith(TITLE_MODEL))
-    models.select_option(label=label)
-    page.locator(".patentrnn-title input").fill("Neural network for detecting fraud in credit card transactions")
-    assert page.locator(".patentrnn-seed textarea").input_value() == "", "the default seed gives way to a title"
-    assert page.locator(".patentrnn-until-end input").is_checked(), "a title's abstract is written until it ends"
-    page.get_by_placeholder("random").fill("3")
-    page.locator(".patentrnn-generate").click()
-    page.locator(f"{VIEW} .title-line").wait_for(timeout=60_000)
-    assert "Neural network for detecting fraud" in page.locator(f"{VIEW} .title-line").inner_text()
-    expect(page.locator(".patentrnn-status")).to_contain_text("ended the abstract itself", timeout=30_000)
-    words = page.locator(f"{VIEW} .generated .word").count()
-    assert 10 <= words < 300
-    assert "title=Neural+network+for+detecting" in page.locator(".patentrnn-permalink").get_attribute("href")
-
-
-def test_a_script_in_a_title_stays_text(open_page):
-    query = f"?model={TITLE_MODEL}&title=" + quote(HOSTILE[1] + " neural network") + "&words=20&rng_seed=1"
-    page = open_page(WIDE, query)
-    page.locator(f"{VIEW} .title-line").wait_for(timeout=60_000)
-    assert "<script>" in page.locator(f"{VIEW} .title-line").inner_text()
-    page.wait_for_timeout(300)
-    assert page.locator(".patentrnn-app").first.evaluate("e => e.querySelectorAll('img, svg, script').length") == 0
     assert page.dialogs == []
