@@ -33,6 +33,7 @@ import numpy as np
 
 from .bundle import card_setting
 from .errors import InputError
+from .progress import progress
 from .vocabulary import END_ID
 
 THETAS = (1.0, 2.0, 3.0, 4.0, 6.0)
@@ -192,7 +193,7 @@ def tune(runtime, texts: list[tuple[list[int], int]], thetas=THETAS, weights=WEI
     the network alone and with it, or with ``theta``/``weight`` None when no cache helps."""
     configs = [CacheConfig(*values) for values in itertools.product(thetas, weights, skips)]
     totals, network, count = np.zeros(len(configs)), 0.0, 0
-    for tokens, first in texts:
+    for tokens, first in progress(texts, "choosing the cache"):
         alone, mixed, words = read_log_loss(runtime, tokens, first, configs)
         totals += mixed
         network += alone

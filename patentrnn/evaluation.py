@@ -21,6 +21,7 @@ from . import originality
 from . import topic as topic_module
 from .errors import InputError
 from .metrics import score_logits
+from .progress import progress
 from .sampling import DEFAULT_DIVERSITY
 from .vocabulary import ABSTRACT_ID, END_ID
 
@@ -40,7 +41,7 @@ def memorisation(
     often it steered a draw and the probability it removed."""
     index = originality.index_for(generator.bundle)
     longest, log_loss, steered, removed, milliseconds = [], [], 0, 0.0, []
-    for rng_seed in range(n):
+    for rng_seed in progress(range(n), f"{generator.name}: memorisation"):
         result = generator.generate(
             None, words=words, diversity=diversity, rng_seed=rng_seed, originality=False, max_copy=max_copy
         )
@@ -107,7 +108,7 @@ def cache_log_loss(runtime, texts: list[tuple[list[int], int]], config, topics=N
     the network alone again), and how many words; with ``topics`` (one for each text, or None), each with
     its title's topic."""
     network, mixed, count = 0.0, 0.0, 0
-    for (tokens, first), topic in zip(texts, topics or [None] * len(texts)):
+    for (tokens, first), topic in progress(zip(texts, topics or [None] * len(texts)), "reading", len(texts)):
         alone, cached, words = cache_module.read_log_loss(runtime, tokens, first, [config] if config else [], topic)
         network, mixed, count = network + alone, mixed + (cached[0] if cached else alone), count + words
     return round(network / count, 4), round(mixed / count, 4), count
@@ -193,7 +194,7 @@ def title_log_loss(title_model, plain_model, records: list, train_titles: set[st
         caches = (False, True) if title_model.runtime.cache and plain_model.runtime.cache else (False,)
         for cache in caches:
             given, topical, without, plain, with_end = [], [], [], [], []
-            for record in chosen:
+            for record in progress(chosen, f"log loss, {name}"):
                 title_ids = title_model.prepare_title(record.patent_title)[1]
                 ids = title_model.vocabulary.encode(record.abstract)
                 given.append(log_loss(title_model.runtime, title_ids, ids, 1, cache))
@@ -228,7 +229,7 @@ def endings_and_topic(
     ranks = {title_model.name: [], untopical: [], plain_model.name: []}
     longest = {name: [] for name in ranks}  # each text's longest run copied from a training abstract
     lengths, alone_lengths, ended, real, sibling_free = [], [], 0, [], []
-    for rng_seed, (row, record) in enumerate(rows[:n]):
+    for rng_seed, (row, record) in progress(enumerate(rows[:n]), "writing from titles", min(n, len(rows))):
         title = corpus_module.clean(record.patent_title)
         sibling_free.append(corpus_module.normalised_title(record.patent_title) not in train_titles)
         result = title_model.generate(title=title, diversity=diversity, rng_seed=rng_seed, originality=False)

@@ -10,6 +10,7 @@ import numpy as np
 from .errors import InputError
 from .examples import abstract_batches, encode_abstracts, encode_titled
 from .model import ModelConfig
+from .progress import progress
 from .vocabulary import UNK_ID, Vocabulary
 
 
@@ -61,7 +62,7 @@ def evaluate_model(
     if not sequences:
         raise InputError("no abstract with at least two words to evaluate on")
     total = {"nll": 0.0, "top1": 0, "top5": 0, "count": 0, "unk": 0}
-    for inputs, targets, weights in abstract_batches(sequences, batch_size, starts):
+    for inputs, targets, weights in progress(abstract_batches(sequences, batch_size, starts), "evaluating"):
         logits = np.asarray(model(inputs, training=False))
         real = weights > 0
         part = score_logits(logits[real], targets[real])

@@ -37,6 +37,7 @@ import numpy as np
 from . import cache as cache_module
 from .bundle import card_setting
 from .errors import InputError
+from .progress import progress
 
 NEIGHBOURS = 20  # training abstracts a topic is drawn from (their softmax weights fall fast)
 WEIGHTS = (0.5, 1.0, 2.0)
@@ -127,7 +128,7 @@ def tune(runtime, topics: Topics, texts, weights=WEIGHTS, smoothings=SMOOTHINGS)
     caches = [runtime.cache] if runtime.cache else []
     grid = list(itertools.product(weights, smoothings))
     totals, base, count = np.zeros(len(grid)), 0.0, 0
-    for tokens, first in texts:
+    for tokens, first in progress(texts, "choosing the topic"):
         tokens = np.asarray(tokens, dtype=np.intp)
         title = runtime.title_of(tokens)
         states, rows = cache_module.read_logits(runtime, tokens)

@@ -113,3 +113,49 @@ def test_a_fault_of_ours_is_one_line_pointing_to_debug_which_shows_the_traceback
     assert "RuntimeError" in line and "--debug" in line
     with pytest.raises(RuntimeError):
         cli.main(["--debug", "generate", "--seed", "x"])
+
+
+def _stderr_on_a_terminal(args: list[str], env: dict) -> tuple[int, str]:
+    """Run ``patentrnn ARGS`` with its stderr on a pseudo-terminal; (exit status, what it wrote there)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+    import threading
+
+    from conftest import ROOT
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal has a width
+    chunks: list[bytes] = []
+
+    def drain():
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    done = subprocess.run([sys.executable, "-m", "patentrnn.cli", *args], stdout=subprocess.DEVNULL, stderr=slave,
+                          env={**os.environ, **env}, cwd=ROOT, timeout=300)  # fmt: skip
+    os.close(slave)
+    reader.join(10)
+    os.close(master)
+    return done.returncode, b"".join(chunks).decode(errors="replace")
+
+
+def test_long_work_shows_progress_on_a_terminal_and_not_with_json(tiny_models):
+    env = {"PATENTRNN_MODELS": str(tiny_models)}
+    args = ["memorisation", "--model", "tiny", "--n", "40", "--words", "20"]
+    status, shown = _stderr_on_a_terminal(args, env)
+    assert status == 0 and "tiny: memorisation" in shown and "/40 [" in shown, shown[-500:]
+    status, shown = _stderr_on_a_terminal([*args, "--json"], env)
+    assert status == 0 and "memorisation" not in shown and "it/s" not in shown, shown[-500:]

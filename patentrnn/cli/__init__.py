@@ -20,6 +20,7 @@ import sys
 
 from .. import __version__
 from ..errors import InputError
+from ..progress import quiet
 from . import models, text
 
 
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        with quiet(getattr(args, "json", False)):  # bars on a terminal, never in JSON's way
+            return args.run(args)
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] not in TRAIN_EXTRA:
             raise
