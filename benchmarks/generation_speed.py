@@ -70,9 +70,9 @@ def main(argv=None) -> int:
 
     import patentrnn
     from patentrnn.bundle import load_bundle
-    from patentrnn.model import build_model, set_named_weights
     from patentrnn.runtime import Cursor
     from patentrnn.sampling import SamplingConfig, reference_sample
+    from patentrnn.train.network import build_model, set_named_weights
 
     generator = patentrnn.load(args.model)
     bundle = load_bundle(generator.name)

@@ -28,8 +28,8 @@ def summed_bonus_model(config):
     import keras
     from keras import layers, ops
 
-    from patentrnn.layers import TiedOutput, length_bonus
-    from patentrnn.model import build_model
+    from patentrnn.train.layers import TiedOutput, length_bonus
+    from patentrnn.train.network import build_model
     from patentrnn.vocabulary import END_ID
 
     class SummedBonuses(layers.Layer):
@@ -59,8 +59,9 @@ def main(argv=None) -> int:
     import keras
 
     from patentrnn import corpus
-    from patentrnn.examples import abstract_batches, encode_titled
-    from patentrnn.model import build_model, preset
+    from patentrnn.model import preset
+    from patentrnn.train.examples import abstract_batches, encode_titled
+    from patentrnn.train.network import build_model
     from patentrnn.vocabulary import Vocabulary
 
     data = corpus.load_corpus("neural-network")

@@ -275,7 +275,7 @@ def write_card_figures(bundle_path: str | os.PathLike, key: str, figures: dict, 
 
 def keras_model(bundle: Bundle):
     """Rebuild the bundle's network in Keras with its weights (imports Keras)."""
-    from .model import build_model, set_named_weights
+    from .train.network import build_model, set_named_weights
 
     model = build_model(bundle.config)
     set_named_weights(model, bundle.weights)

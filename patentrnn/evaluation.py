@@ -20,9 +20,9 @@ from . import corpus as corpus_module
 from . import originality
 from . import topic as topic_module
 from .errors import InputError
-from .metrics import score_logits
 from .progress import progress
 from .sampling import DEFAULT_DIVERSITY
+from .train.metrics import score_logits
 from .vocabulary import ABSTRACT_ID, END_ID
 
 MEMORISATION_SPAN = 8  # a copied run of this many generated words counts as memorised

@@ -35,7 +35,7 @@ def tiny_models(tmp_path_factory, data_dir) -> Path:
     the runtime's multi-layer path is exercised too) and ``tiny-tied`` (tied embeddings,
     every regulariser and weight averaging, as the default model is trained)."""
     from patentrnn.corpus import SplitConfig
-    from patentrnn.training import TrainConfig, train
+    from patentrnn.train.training import TrainConfig, train
 
     directory = tmp_path_factory.mktemp("models")
     common = dict(corpus="neural-network", preset="tiny", max_abstracts=120, epochs=2, verbose=0)

@@ -14,9 +14,9 @@ from conftest import run_cli
 from patentrnn.bundle import BundleError, load_bundle
 from patentrnn.cache import Cache, CacheConfig, mixed_log_loss, read_states, tune
 from patentrnn.evaluation import log_loss
-from patentrnn.examples import titled_sequence
 from patentrnn.generation import Generator
 from patentrnn.runtime import Cursor, Runtime
+from patentrnn.train.examples import titled_sequence
 from patentrnn.vocabulary import ABSTRACT_ID
 
 TEXT = "A valve for heating is disclosed . The valve has a heating element . The heating element heats the valve ."

@@ -75,7 +75,7 @@ def test_each_format_reads_the_same_abstracts(tmp_path, records, kind):
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["csv", "tsv", "lines", "paragraphs", "jsonl", "gz"])
 def test_each_format_trains_a_tiny_model_that_generates(tmp_path, records, kind):
-    from patentrnn.training import TrainConfig, train
+    from patentrnn.train.training import TrainConfig, train
 
     path, options = write(tmp_path, kind, records)
     config = TrainConfig(corpus=str(path), read=options, preset="tiny", epochs=1, split=SplitConfig(0.2, 0.2),
@@ -92,7 +92,7 @@ def test_each_format_trains_a_tiny_model_that_generates(tmp_path, records, kind)
 @pytest.mark.slow
 def test_a_bundle_reports_originality_against_its_file_and_says_when_it_moved(tmp_path, records):
     from patentrnn import originality
-    from patentrnn.training import TrainConfig, train
+    from patentrnn.train.training import TrainConfig, train
 
     path, options = write(tmp_path, "csv", records)
     config = TrainConfig(corpus=str(path), read=options, preset="tiny", epochs=1, split=SplitConfig(0.2, 0.2),
@@ -149,7 +149,7 @@ def test_short_documents_are_skipped_and_counted(tmp_path):
 
 
 def test_too_few_documents_for_a_split_is_a_clear_error(tmp_path):
-    from patentrnn.training import TrainConfig, train
+    from patentrnn.train.training import TrainConfig, train
 
     path = tmp_path / "few.txt"
     path.write_text("A ball and a bat .\nThe glove holds the ball .\n")

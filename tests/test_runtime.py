@@ -10,8 +10,8 @@ import pytest
 
 from patentrnn.bundle import DEFAULT_MODEL, keras_model, list_names, load_bundle, models_dir
 from patentrnn.corpus import load_corpus, split_abstracts
-from patentrnn.examples import titled_sequence
 from patentrnn.runtime import Cursor, Runtime
+from patentrnn.train.examples import titled_sequence
 from patentrnn.vocabulary import ABSTRACT_ID
 
 
@@ -118,3 +118,19 @@ def test_generating_never_imports_tensorflow():
 def test_empty_sequence_is_refused(tiny_models):
     with pytest.raises(ValueError):
         Runtime(load_bundle("tiny", tiny_models)).read([])
+
+
+def test_every_module_outside_the_training_package_imports_without_tensorflow():
+    code = (
+        "import importlib, pkgutil, sys, patentrnn\n"
+        "names = [m.name for m in pkgutil.walk_packages(patentrnn.__path__, 'patentrnn.')\n"
+        "         if not m.name.startswith('patentrnn.train') and not m.name.endswith('__main__')]\n"
+        "for name in names: importlib.import_module(name)\n"
+        "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+        "import patentrnn.train\n"
+        "assert 'keras' not in sys.modules, 'importing the training package itself imports nothing'\n"
+        "print(len(names))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and int(done.stdout.split()[-1]) > 30, done.stderr[-2000:]

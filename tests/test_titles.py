@@ -10,10 +10,11 @@ import pytest
 
 from patentrnn.bundle import BundleError, keras_model, load_bundle
 from patentrnn.corpus import normalised_title, split_abstracts
-from patentrnn.examples import abstract_batches, encode_titled, titled_sequence
 from patentrnn.generation import UNTIL_END_LIMIT, Generator
-from patentrnn.model import build_model, preset
+from patentrnn.model import preset
 from patentrnn.runtime import Runtime
+from patentrnn.train.examples import abstract_batches, encode_titled, titled_sequence
+from patentrnn.train.network import build_model
 from patentrnn.vocabulary import ABSTRACT_ID, END_ID, TITLE_ID, UNK_ID, Vocabulary
 
 

@@ -15,10 +15,10 @@ from patentrnn import originality
 from patentrnn.bundle import BundleError, load_bundle
 from patentrnn.cache import read_states
 from patentrnn.evaluation import log_loss
-from patentrnn.examples import titled_sequence
 from patentrnn.generation import NO_TOPIC, Generator
 from patentrnn.runtime import Cursor, Runtime
 from patentrnn.topic import TopicConfig, Topics, tune
+from patentrnn.train.examples import titled_sequence
 from patentrnn.vocabulary import ABSTRACT_ID
 
 TITLE = "Valve for heating"

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from patentrnn.bundle import BundleError, keras_model, list_bundles, load_bundle, save_bundle
-from patentrnn.examples import abstract_batches
-from patentrnn.metrics import score_logits
 from patentrnn.runtime import Runtime
+from patentrnn.train.examples import abstract_batches
+from patentrnn.train.metrics import score_logits
 
 
 def test_tiny_model_trains_end_to_end_and_its_card_is_complete(tiny_models):
@@ -46,7 +46,7 @@ def test_bundle_round_trip_gives_identical_predictions(tiny_models, tmp_path):
 
 
 def test_float16_weights_keep_the_float32_argmax(tiny_models):
-    from patentrnn.model import build_model, set_named_weights
+    from patentrnn.train.network import build_model, set_named_weights
 
     bundle = load_bundle("tiny", tiny_models)
     rng = np.random.default_rng(0)
@@ -103,7 +103,8 @@ def test_a_newer_bundle_format_gets_a_clear_message(tiny_models, tmp_path):
 def test_regularisers_act_only_while_training():
     import keras
 
-    from patentrnn.model import build_model, preset
+    from patentrnn.model import preset
+    from patentrnn.train.network import build_model
 
     keras.utils.set_random_seed(0)
     model = build_model(preset("tiny-tied", vocab_size=40, embedding_dropout_rate=0.5, lstm_dropout_rate=0.5))
@@ -118,7 +119,7 @@ def test_regularisers_act_only_while_training():
 def test_word_type_and_locked_dropout_keep_one_mask():
     import keras
 
-    from patentrnn.layers import WordTypeDropout
+    from patentrnn.train.layers import WordTypeDropout
 
     keras.utils.set_random_seed(1)
     ids = np.array([[3, 5, 3, 7, 3, 5, 9, 3] * 4], dtype="int32")
@@ -171,7 +172,7 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path, data_dir):
     import keras
 
     from patentrnn.corpus import SplitConfig
-    from patentrnn.training import TrainConfig, train
+    from patentrnn.train.training import TrainConfig, train
 
     class Interrupt(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -194,7 +195,7 @@ def test_a_title_model_can_start_from_a_model_without_titles(tiny_models, tmp_pa
     from conftest import titled_corpus
 
     from patentrnn.corpus import SplitConfig
-    from patentrnn.training import TrainConfig, train
+    from patentrnn.train.training import TrainConfig, train
 
     shutil.copytree(tiny_models / "tiny-tied", tmp_path / "tiny-tied")
     shutil.copytree(tiny_models / "tiny", tmp_path / "tiny")

@@ -21,7 +21,7 @@ def _evaluate(args) -> int:
     from ..corpus import load_corpus
     from ..evaluation import cache_log_loss, texts_of
     from ..generation import Generator
-    from ..metrics import evaluate_model
+    from ..train.metrics import evaluate_model
 
     bundle = load_bundle(args.model, args.models_dir)
     data = load_corpus(args.corpus, options=_read_options(args))

@@ -24,7 +24,7 @@ def _add_read_arguments(parser) -> None:
 def _train(args) -> int:
     from ..corpus import SplitConfig
     from ..options import from_arguments
-    from ..training import TrainConfig, train
+    from ..train.training import TrainConfig, train
 
     overrides = json.loads(args.model_overrides) if args.model_overrides else {}
     if not isinstance(overrides, dict):
@@ -56,7 +56,7 @@ def _models(args) -> int:
 def add_commands(commands, where, as_json, which) -> None:
     """Commands that make, list and measure models."""
     from ..options import add_arguments
-    from ..training import FLAGS, HELP, TrainConfig
+    from ..train.training import FLAGS, HELP, TrainConfig
 
     train = commands.add_parser("train", parents=[where], help="train a model and save it as a bundle")
     train.add_argument("--name", required=True, help="bundle name under models/")

@@ -33,6 +33,14 @@ widgets.VBox([widgets.Button(description="Before"), Foreign()])
 """
 
 
+def opened(browser, url: str, size: dict = WIDE):
+    """A new visitor's page on ``url`` at ``size`` (a phone's: with touch); (context, page)."""
+    context = browser.new_context(viewport=size, has_touch=size is PHONE)
+    page = context.new_page()
+    page.goto(url, timeout=60_000)
+    return context, page
+
+
 def notebook(directory, source: str, app_page: bool, state: bool = True):
     book = nbformat.v4.new_notebook()
     book.cells = [nbformat.v4.new_code_cell(source)]
@@ -73,9 +81,7 @@ def test_a_script_that_does_not_load_is_said_on_the_page(server, browser):
 
 @pytest.mark.browser
 def test_escape_closes_a_words_card_and_it_stays_closed(server, browser):
-    context = browser.new_context(viewport=WIDE)
-    page = context.new_page()
-    page.goto(server + "?words=12&seed=A+neural+network&rng_seed=3", timeout=60_000)
+    context, page = opened(browser, server + "?words=12&seed=A+neural+network&rng_seed=3", WIDE)
     word = page.locator(".patentrnn-output-widget .generated .word").first
     word.wait_for(timeout=30_000)
     word.focus()
@@ -118,9 +124,7 @@ def test_any_other_notebook_keeps_voilas_lab_front_end(data_dir, tmp_path):
 @pytest.mark.browser
 @pytest.mark.parametrize("size", [PHONE, WIDE], ids=["390x844", "1280x900"])
 def test_the_no_copy_label_is_read_in_full(server, browser, size):
-    context = browser.new_context(viewport=size)
-    page = context.new_page()
-    page.goto(server, timeout=60_000)
+    context, page = opened(browser, server, size)
     label = page.locator(".patentrnn-no-copy .widget-label-basic span")
     label.wait_for(state="visible", timeout=60_000)
     assert "training text" in label.inner_text()
@@ -130,9 +134,7 @@ def test_the_no_copy_label_is_read_in_full(server, browser, size):
 
 @pytest.mark.browser
 def test_on_a_phone_the_new_output_is_brought_into_view(server, browser):
-    context = browser.new_context(viewport=PHONE, has_touch=True)
-    page = context.new_page()
-    page.goto(server, timeout=60_000)
+    context, page = opened(browser, server, PHONE)
     page.locator(".patentrnn-generate").click(timeout=60_000)
     page.locator(".patentrnn-output-widget .generated .word").first.wait_for(timeout=30_000)
     page.wait_for_timeout(1000)  # the smooth scroll
@@ -143,9 +145,7 @@ def test_on_a_phone_the_new_output_is_brought_into_view(server, browser):
 
 @pytest.mark.browser
 def test_from_a_title_an_abstract_begins_with_the_seed_and_ends_by_itself(server, browser):
-    context = browser.new_context(viewport=PHONE, has_touch=True)
-    page = context.new_page()
-    page.goto(server, timeout=60_000)
+    context, page = opened(browser, server, PHONE)
     page.get_by_role("button", name="From a title").click(timeout=60_000)
     # (the kernel answers the click: wait for it) the default seed gives way, the abstract is written until it ends
     expect(page.locator(".patentrnn-seed textarea")).to_have_value("", timeout=10_000)

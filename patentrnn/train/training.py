@@ -45,15 +45,16 @@ from pathlib import Path
 
 import numpy as np
 
-from . import corpus as corpus_module
-from .corpus import SplitConfig
-from .documents import ReadOptions
-from .errors import InputError
+from .. import corpus as corpus_module
+from ..corpus import SplitConfig
+from ..documents import ReadOptions
+from ..errors import InputError
+from ..model import ModelConfig
+from ..settings import quiet_tensorflow
+from ..vocabulary import Vocabulary
+from .callbacks import TimeBudget
 from .examples import abstract_batches, as_dataset, encode_abstracts, encode_titled, hide_singletons, window_batches
 from .metrics import evaluate_model, half_precision_agreement
-from .model import ModelConfig
-from .settings import quiet_tensorflow
-from .vocabulary import Vocabulary
 
 
 @dataclass
@@ -112,28 +113,6 @@ FLAGS = {"time_budget_minutes": "--time-budget"}  # (shorter than the field's na
 # --- training -----------------------------------------------------------------------
 
 
-class TimeBudget:
-    """Keras callback: stop after the epoch when another one would overrun the budget."""
-
-    def __new__(cls, minutes: float):
-        import keras
-
-        class _TimeBudget(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.start = time.monotonic()
-                self.epoch_start = self.start
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self.epoch_start = time.monotonic()
-
-            def on_epoch_end(self, epoch, logs=None):
-                now = time.monotonic()
-                if now - self.start + (now - self.epoch_start) > minutes * 60:
-                    self.model.stop_training = True
-
-        return _TimeBudget()
-
-
 def train(
     config: TrainConfig, name: str, models_dir: str | os.PathLike | None = None, extra_callbacks: list | None = None
 ) -> Path:
@@ -143,8 +122,9 @@ def train(
     the same name (``config.checkpoint_dir``, default ``models/.<name>.checkpoint``);
     the directory is removed once the bundle is saved. ``extra_callbacks`` are Keras
     callbacks (progress reporting, plots)."""
-    from . import bundle
-    from .model import PRESETS, build_model, named_weights, preset
+    from .. import bundle
+    from ..model import PRESETS, preset
+    from .network import build_model, named_weights
 
     started = time.monotonic()
     bundle.check_name(name)
@@ -202,7 +182,7 @@ def warm_start(model, source, vocabulary: Vocabulary) -> None:
     ``source`` lacks keeps its fresh initial row. Arrays that ``source`` lacks (a title model's
     bonuses, from a model without titles) keep theirs. Raises ``ValueError`` when the layers differ.
     A resumed run's checkpoint replaces all of this when training begins."""
-    from .model import named_variables
+    from .network import named_variables
 
     old = source.vocabulary.index
     pairs = [(new, old[word]) for new, word in enumerate(vocabulary.words) if word in old]
@@ -256,7 +236,7 @@ def _figures(scorer, model_config: ModelConfig, vocabulary: Vocabulary, parts) -
 def _compiled_model(config: TrainConfig, model_config: ModelConfig):
     import keras
 
-    from .model import build_model
+    from .network import build_model
 
     model = build_model(model_config, last_only=config.mode == "windows")
     optimizer = keras.optimizers.Adam(

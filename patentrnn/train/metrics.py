@@ -7,11 +7,11 @@ import math
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
+from ..model import ModelConfig
+from ..progress import progress
+from ..vocabulary import UNK_ID, Vocabulary
 from .examples import abstract_batches, encode_abstracts, encode_titled
-from .model import ModelConfig
-from .progress import progress
-from .vocabulary import UNK_ID, Vocabulary
 
 
 def score_logits(logits: np.ndarray, targets: np.ndarray) -> dict:
@@ -74,7 +74,7 @@ def evaluate_model(
 def half_precision_agreement(model, config: ModelConfig, vocabulary: Vocabulary, abstracts: list[str]) -> float:
     """Share of positions where the float16-rounded weights pick the same most likely
     next word as the float32 ones (bundles store float16)."""
-    from .model import build_model
+    from .network import build_model
 
     rounded = build_model(config)
     rounded.set_weights([w.astype(np.float16).astype(np.float32) for w in model.get_weights()])

@@ -88,7 +88,7 @@ class TitleBag(layers.Layer):
         self.vocab_size, self.window = vocab_size, window
 
     def call(self, words):
-        from .vocabulary import ABSTRACT_ID, END_ID
+        from ..vocabulary import ABSTRACT_ID, END_ID
 
         head = words[:, : self.window]
         before = ops.cumsum(ops.cast(ops.equal(head, ABSTRACT_ID), "int32"), axis=1) == 0
@@ -105,7 +105,7 @@ class TitleBag(layers.Layer):
 def length_bonus(rate, words):
     """``rate[0] * log(1 + n) + rate[1] * n / 100`` at each position, ``n`` the words read since
     ``<abstract>`` (0 before it): ``<end>``'s bonus in a title model's output layer."""
-    from .vocabulary import ABSTRACT_ID
+    from ..vocabulary import ABSTRACT_ID
 
     begun = ops.cast(ops.cumsum(ops.cast(ops.equal(words, ABSTRACT_ID), "int32"), axis=1) > 0, "float32")
     written = ops.maximum(ops.cumsum(begun, axis=1) - 1.0, 0.0)
@@ -130,7 +130,7 @@ class TitledOutput(TiedOutput):
         self.rate = self.add_weight(name="rate", shape=(2,), initializer="zeros")
 
     def call(self, inputs):
-        from .vocabulary import END_ID
+        from ..vocabulary import END_ID
 
         x, bag, words = inputs
         length = length_bonus(self.rate, words)

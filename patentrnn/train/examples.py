@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
-from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID, Vocabulary
+from ..errors import InputError
+from ..vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID, Vocabulary
 
 
 def encode_abstracts(vocabulary: Vocabulary, abstracts: list[str]) -> list[np.ndarray]:
