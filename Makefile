@@ -1,6 +1,7 @@
 # make app   — create .venv if missing, install, serve the app on http://127.0.0.1:8866 (patentrnn serve)
 # make test  — create or update .venv with the test extras, find or install a Chromium, then ruff and the whole suite
 # make frontend — build the app page's front end (patentrnn/web/js: npm ci, esbuild); pip install does it too
+# make screenshots — the README's screenshots, taken of the current page in Chromium
 # Re-running either is quick: installs are redone only when pyproject.toml changes.
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8866
 
-.PHONY: app test lint browser bench clean frontend
+.PHONY: app test lint browser bench clean frontend screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +56,10 @@ browser: $(VENV)/.installed-test
 
 test: lint browser $(FRONTEND)
 	PATENTRNN_NOTEBOOK_TINY=1 $(BIN)/python -m pytest
+
+# notebooks/app.png and app-phone.png, the README's screenshots, taken of the current page in Chromium
+screenshots: browser $(FRONTEND)
+	PATENTRNN_UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/web/test_browser_ui.py -k every_control
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/generation_speed.py

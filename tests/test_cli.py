@@ -42,6 +42,8 @@ def test_train_command_makes_a_bundle(tmp_path):
                    "--verbose", "0", "--models-dir", str(tmp_path))  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "cli-tiny" / "card.json").exists()
+    assert json.loads(done.stdout)["stopped"] == "all 1 epoch run"
+    assert "training stopped: all 1 epoch run" in done.stderr
     assert not list(tmp_path.glob(".cli-tiny.*[!t]"))  # no staging directories left behind
 
 

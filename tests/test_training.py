@@ -219,3 +219,15 @@ def test_a_title_model_can_start_from_a_model_without_titles(tiny_models, tmp_pa
     with pytest.raises(ValueError, match="same layer sizes"):
         train(config, "refused", tmp_path)
     assert not (tmp_path / "refused").exists()
+
+
+def test_training_says_why_it_stopped():
+    from types import SimpleNamespace
+
+    from patentrnn.train.callbacks import stop_reason
+
+    early = SimpleNamespace(stopped_epoch=6, patience=2)
+    budget = SimpleNamespace(stopped="the time budget of 42 minutes would have been overrun by another epoch")
+    assert stop_reason([SimpleNamespace(stopped_epoch=0, patience=2)], 30) == "all 30 epochs run"
+    assert stop_reason([early], 30).startswith("early stopping") and "2 epochs" in stop_reason([early], 30)
+    assert "time budget of 42 minutes" in stop_reason([budget, early], 30)

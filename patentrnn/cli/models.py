@@ -4,6 +4,7 @@ cache, topic."""
 from __future__ import annotations
 
 import json
+import sys
 
 from ..errors import InputError
 from ..sampling import DEFAULT_DIVERSITY
@@ -34,7 +35,9 @@ def _train(args) -> int:
     config = from_arguments(args, TrainConfig, SKIPPED, read=read, model_overrides=overrides, split=split)
     path = train(config, args.name, args.models_dir)
     card = json.loads((path / "card.json").read_text())
-    print(json.dumps({"bundle": str(path), "metrics": card["metrics"]}, indent=2))
+    stopped = card["training"]["stopped"]
+    print(f"training stopped: {stopped}", file=sys.stderr)
+    print(json.dumps({"bundle": str(path), "stopped": stopped, "metrics": card["metrics"]}, indent=2))
     return 0
 
 

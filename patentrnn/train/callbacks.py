@@ -23,5 +23,16 @@ class TimeBudget:
                 now = time.monotonic()
                 if now - self.start + (now - self.epoch_start) > minutes * 60:
                     self.model.stop_training = True
+                    self.stopped = f"the time budget of {minutes:g} minutes would have been overrun by another epoch"
 
         return _TimeBudget()
+
+
+def stop_reason(callbacks: list, epochs: int) -> str:
+    """Why ``fit`` ended: the time budget, early stopping, or every epoch run."""
+    for callback in callbacks:
+        if getattr(callback, "stopped", None):
+            return callback.stopped
+        if getattr(callback, "stopped_epoch", 0) and hasattr(callback, "patience"):  # keras's EarlyStopping
+            return f"early stopping: the validation loss had not improved for {callback.patience} epochs"
+    return f"all {epochs} epoch{'s' * (epochs != 1)} run"

@@ -52,7 +52,7 @@ from ..errors import InputError
 from ..model import ModelConfig
 from ..settings import quiet_tensorflow
 from ..vocabulary import Vocabulary
-from .callbacks import TimeBudget
+from .callbacks import TimeBudget, stop_reason
 from .examples import abstract_batches, as_dataset, encode_abstracts, encode_titled, hide_singletons, window_batches
 from .metrics import evaluate_model, half_precision_agreement
 
@@ -169,6 +169,7 @@ def train(
     scorer.set_weights(model.get_weights())
     validation_metrics, test_metrics, float16_agreement = _figures(scorer, model_config, vocabulary, parts)
     card = _card(name, config, data, abstracts, parts, vocabulary, history, training_seconds)
+    card["training"]["stopped"] = stop_reason(callbacks, config.epochs)
     card["metrics"] = {"validation": validation_metrics, "test": test_metrics}
     card["float16_weights"] = {"validation_argmax_agreement_with_float32": float16_agreement}
     path = bundle.save_bundle(name, model_config, vocabulary, named_weights(scorer), card, models_dir)
