@@ -11,7 +11,10 @@ from .errors import InputError
 from .vocabulary import detokenize
 
 if TYPE_CHECKING:
+    import random
+
     from .originality import Originality
+    from .sampling import SamplingConfig
 
 MAX_WORDS = 5000  # words generated per call
 MAX_SEED_WORDS = 500  # the seed's last words that the network reads
@@ -111,3 +114,16 @@ def _validate_rng_seed(rng_seed) -> int:
     if not 0 <= int(rng_seed) <= MAX_RNG_SEED:
         raise InputError(f"rng_seed must be between 0 and {MAX_RNG_SEED}")
     return int(rng_seed)
+
+
+@dataclass
+class Run:
+    """One ``generate`` call's checked settings (``Generator._run_settings``)."""
+
+    sampling: SamplingConfig
+    limit: int  # words at most
+    until_end: bool  # a title model may end the abstract
+    topic: bool  # a title model adds its title's topic (``patentrnn.topic``)
+    rng: random.Random
+    settings: dict  # as the result reports them
+    started: float

@@ -18,7 +18,7 @@ import dataclasses
 import os
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from . import originality as originality_module
 from .bundle import DEFAULT_MODEL, Bundle, check_name, load_bundle, models_dir
@@ -32,6 +32,7 @@ from .generated import (
     UNTIL_END_LIMIT,
     GeneratedWord,
     Generation,
+    Run,
     _validate_max_copy,
     _validate_rng_seed,
     _validate_words,
@@ -48,19 +49,6 @@ from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID
 __all__ = ["MAX_RNG_SEED", "MAX_WORDS", "Generation", "Generator", "load"]
 
 NO_TOPIC = "The title's topic was not used: that needs the model's corpus, which is not available here."
-
-
-@dataclass
-class _Run:
-    """One call's checked settings."""
-
-    sampling: SamplingConfig
-    limit: int  # words at most
-    until_end: bool  # a title model may end the abstract
-    topic: bool  # a title model adds its title's topic (``patentrnn.topic``)
-    rng: random.Random
-    settings: dict  # as the result reports them
-    started: float
 
 
 class Generator:
@@ -180,7 +168,7 @@ class Generator:
         max_copy=None,
         title=None,
         topic=True,
-    ) -> _Run:
+    ) -> Run:
         words = _validate_words(words)
         sampling = SamplingConfig(diversity, top_k, top_p).validated(len(self.vocabulary))
         rng_seed = _validate_rng_seed(rng_seed)
@@ -200,9 +188,9 @@ class Generator:
             settings["topic"] = False  # (left out when True: older permalinks read as before)
         # Python's Mersenne Twister, not numpy.random: the same sequence for a seed on
         # any platform, and a serving kernel saves the 2.7 MiB that numpy.random costs.
-        return _Run(sampling, limit, until_end, topic, random.Random(rng_seed), settings, time.perf_counter())
+        return Run(sampling, limit, until_end, topic, random.Random(rng_seed), settings, time.perf_counter())
 
-    def _generate(self, start: Start, run: _Run, originality: bool, score_last: bool = False):
+    def _generate(self, start: Start, run: Run, originality: bool, score_last: bool = False):
         """Read the start, write, and describe it all as a ``Generation`` (with ``score_last``: and
         the start's last word scored, ``(generation, ScoredWord)``)."""
         seed_ids = self.vocabulary.encode_words(start.seed_words)
