@@ -257,16 +257,7 @@ def endings_and_topic(
         "n": count,
         "diversity": diversity,
         "rng_seeds": f"0-{count - 1}",
-        "lengths": {
-            "median": statistics.median(lengths),
-            "p10": float(np.percentile(lengths, 10)),
-            "p90": float(np.percentile(lengths, 90)),
-            "ended_share": round(ended / count, 4),
-            "real_median": statistics.median(real),
-            "real_p10": float(np.percentile(real, 10)),
-            "real_p90": float(np.percentile(real, 90)),
-            "median_without_topic": statistics.median(alone_lengths),
-        },
+        "lengths": _length_figures(lengths, ended, real, alone_lengths),
         "longest_copy": {
             name: {
                 "median": statistics.median(runs),
@@ -278,6 +269,20 @@ def endings_and_topic(
             name: {**_rank_figures(found), "sibling_free": _rank_figures([r for r, f in zip(found, sibling_free) if f])}
             for name, found in ranks.items()
         },
+    }
+
+
+def _length_figures(lengths: list[int], ended: int, real: list[int], alone_lengths: list[int]) -> dict:
+    """The written abstracts' lengths against the real ones (``endings_and_topic``)."""
+    return {
+        "median": statistics.median(lengths),
+        "p10": float(np.percentile(lengths, 10)),
+        "p90": float(np.percentile(lengths, 90)),
+        "ended_share": round(ended / len(lengths), 4),
+        "real_median": statistics.median(real),
+        "real_p10": float(np.percentile(real, 10)),
+        "real_p90": float(np.percentile(real, 90)),
+        "median_without_topic": statistics.median(alone_lengths),
     }
 
 

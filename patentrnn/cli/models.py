@@ -58,6 +58,12 @@ def _models(args) -> int:
 
 def add_commands(commands, where, as_json, which) -> None:
     """Commands that make, list and measure models."""
+    _add_making_commands(commands, where, as_json, which)
+    _add_figure_commands(commands, where, as_json)
+
+
+def _add_making_commands(commands, where, as_json, which) -> None:
+    """train, models, evaluate."""
     from ..options import add_arguments
     from ..train.training import FLAGS, HELP, TrainConfig
 
@@ -80,6 +86,9 @@ def add_commands(commands, where, as_json, which) -> None:
     _add_read_arguments(evaluate)
     evaluate.set_defaults(run=_evaluate)
 
+
+def _add_figure_commands(commands, where, as_json) -> None:
+    """The card's figures: memorisation, title-figures, cache, topic."""
     memorise = commands.add_parser(
         "memorisation",
         parents=[where, as_json],

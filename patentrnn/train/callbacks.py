@@ -1,8 +1,9 @@
-"""Keras callbacks of our own for training."""
+"""Keras callbacks of our own for training, and reading what the callbacks left (history, why it stopped)."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 
 class TimeBudget:
@@ -36,3 +37,17 @@ def stop_reason(callbacks: list, epochs: int) -> str:
         if getattr(callback, "stopped_epoch", 0) and hasattr(callback, "patience"):  # keras's EarlyStopping
             return f"early stopping: the validation loss had not improved for {callback.patience} epochs"
     return f"all {epochs} epoch{'s' * (epochs != 1)} run"
+
+
+def read_history(path: Path) -> dict:
+    """``{"loss": [...], "val_loss": [...], ...}`` from a Keras CSVLogger file, one value an
+    epoch; an epoch logged twice (a run resumed from its last backup) keeps its last row."""
+    import csv
+
+    if not path.exists():
+        return {}
+    with open(path, newline="") as handle:
+        rows = {int(row["epoch"]): row for row in csv.DictReader(handle)}
+    epochs = [rows[epoch] for epoch in sorted(rows)]
+    keys = [key for key in (epochs[0] if epochs else {}) if key != "epoch"]
+    return {key: [round(float(row[key]), 4) for row in epochs] for key in keys}

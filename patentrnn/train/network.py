@@ -39,7 +39,7 @@ def build_model(config: ModelConfig, last_only: bool = False):
     import keras
     from keras import layers
 
-    from .layers import ActivityRegularization, TiedOutput, TitleBag, TitledOutput, WordTypeDropout
+    from .layers import ActivityRegularization, WordTypeDropout
 
     if config.vocab_size < 3:
         raise InputError("vocab_size must be set (at least 3) before building a model")
@@ -72,20 +72,26 @@ def build_model(config: ModelConfig, last_only: bool = False):
         )(x)
     if config.output_dropout_rate:
         x = dropout(config.output_dropout_rate, config.lstm_units, "lstm_output_dropout")(x)
-    if config.tie_embeddings:
-        x = layers.Dense(config.embedding_dim, name="dense")(x)  # linear projection to the embedding size
-        if config.dropout_rate:
-            x = layers.Dropout(config.dropout_rate, name="dense_dropout")(x)
-        if config.title_context:
-            bag = TitleBag(config.vocab_size, TITLE_WINDOW, name="title")(words)
-            logits = TitledOutput(embedding, name="logits")([x, bag, words])
-        else:
-            logits = TiedOutput(embedding, name="logits")(x)
-    else:
+    return keras.Model(words, _output(config, x, embedding, words), name="patentrnn")
+
+
+def _output(config: ModelConfig, x, embedding, words):
+    """The network's head: the last LSTM's output to next-word logits (tied, titled or untied)."""
+    from keras import layers
+
+    from .layers import TiedOutput, TitleBag, TitledOutput
+
+    if not config.tie_embeddings:
         x = layers.Dense(config.dense_units, activation="relu", name="dense")(x)
         x = layers.Dropout(config.dropout_rate, name="dense_dropout")(x)
-        logits = layers.Dense(config.vocab_size, name="logits")(x)
-    return keras.Model(words, logits, name="patentrnn")
+        return layers.Dense(config.vocab_size, name="logits")(x)
+    x = layers.Dense(config.embedding_dim, name="dense")(x)  # linear projection to the embedding size
+    if config.dropout_rate:
+        x = layers.Dropout(config.dropout_rate, name="dense_dropout")(x)
+    if config.title_context:
+        bag = TitleBag(config.vocab_size, TITLE_WINDOW, name="title")(words)
+        return TitledOutput(embedding, name="logits")([x, bag, words])
+    return TiedOutput(embedding, name="logits")(x)
 
 
 def named_weights(model) -> dict:

@@ -52,7 +52,7 @@ from ..errors import InputError
 from ..model import ModelConfig
 from ..settings import quiet_tensorflow
 from ..vocabulary import Vocabulary
-from .callbacks import TimeBudget, stop_reason
+from .callbacks import TimeBudget, read_history, stop_reason
 from .examples import abstract_batches, as_dataset, encode_abstracts, encode_titled, hide_singletons, window_batches
 from .metrics import evaluate_model, half_precision_agreement
 
@@ -123,15 +123,11 @@ def train(
     the directory is removed once the bundle is saved. ``extra_callbacks`` are Keras
     callbacks (progress reporting, plots)."""
     from .. import bundle
-    from ..model import PRESETS, preset
+    from ..model import preset
     from .network import build_model, named_weights
 
     started = time.monotonic()
-    bundle.check_name(name)
-    if config.mode not in ("abstracts", "windows"):
-        raise InputError("mode must be 'abstracts' or 'windows'")
-    if config.preset not in PRESETS:
-        raise InputError(f"unknown preset {config.preset!r}: choose one of {', '.join(PRESETS)}")
+    _check(config, name)
     quiet_tensorflow()
     import keras
 
@@ -144,7 +140,7 @@ def train(
     )
     model_config: ModelConfig = preset(config.preset, vocab_size=len(vocabulary), **config.model_overrides)
     if config.titles and model_config.tie_embeddings and "title_context" not in config.model_overrides:
-        model_config = replace(model_config, title_context=True)  # (see model.build_model)
+        model_config = replace(model_config, title_context=True)  # (see train.network.build_model)
     train_batches, validation_batches = _examples(config, vocabulary, parts, rng)
     model = _compiled_model(config, model_config)
     if config.init_from:
@@ -175,6 +171,18 @@ def train(
     path = bundle.save_bundle(name, model_config, vocabulary, named_weights(scorer), card, models_dir)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return path
+
+
+def _check(config: TrainConfig, name: str) -> None:
+    """The bundle's name and the settings the dataclass cannot check alone, before any work."""
+    from .. import bundle
+    from ..model import PRESETS
+
+    bundle.check_name(name)
+    if config.mode not in ("abstracts", "windows"):
+        raise InputError("mode must be 'abstracts' or 'windows'")
+    if config.preset not in PRESETS:
+        raise InputError(f"unknown preset {config.preset!r}: choose one of {', '.join(PRESETS)}")
 
 
 def warm_start(model, source, vocabulary: Vocabulary) -> None:
@@ -321,20 +329,6 @@ def _examples(config: TrainConfig, vocabulary: Vocabulary, parts: corpus_module.
         window_batches(train_sequences, config.window, config.batch_size, rng),
         window_batches(validation_sequences, config.window, 256, rng),
     )
-
-
-def read_history(path: Path) -> dict:
-    """``{"loss": [...], "val_loss": [...], ...}`` from a Keras CSVLogger file, one value an
-    epoch; an epoch logged twice (a run resumed from its last backup) keeps its last row."""
-    import csv
-
-    if not path.exists():
-        return {}
-    with open(path, newline="") as handle:
-        rows = {int(row["epoch"]): row for row in csv.DictReader(handle)}
-    epochs = [rows[epoch] for epoch in sorted(rows)]
-    keys = [key for key in (epochs[0] if epochs else {}) if key != "epoch"]
-    return {key: [round(float(row[key]), 4) for row in epochs] for key in keys}
 
 
 def config_from_json(text: str) -> TrainConfig:

@@ -42,7 +42,6 @@ def test_a_missing_or_stale_build_is_one_line_saying_how_to_build(tmp_path):
 
 def test_the_bundle_answers_every_widget_the_kernel_makes_in_the_version_it_asks_for():
     modules = frontend.built()["modules"]
-    App()
     state = App().page_state().state["state"]  # what the page's front end is given
     asked = {(model["model_module"], model["model_module_version"]) for model in state.values()}
     asked |= {(m["state"]["_view_module"], m["state"]["_view_module_version"]) for m in state.values()
