@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 from voila_server import ROOT
 
 pytestmark = pytest.mark.browser
@@ -94,7 +95,7 @@ def test_permalink_reproduces_its_output_word_for_word(server, page):
 def test_invalid_url_values_are_reported(server, page):
     page.goto(server + "?diversity=99&words=12&seed=A+network")
     generated_text(page)
-    assert "Diversity must be between 0.5 and 5." in page.locator(".patentrnn-status").inner_text()
+    expect(page.locator(".patentrnn-status")).to_contain_text("Diversity must be between 0.5 and 5.")
 
 
 def test_screenshot_path_is_in_the_readme():

@@ -199,12 +199,14 @@ def test_clicking_an_alternative_branches_and_undo_restores(open_page, size, ser
     assert after[position] == word, "the word at that position is replaced"
     assert page.locator(f"{VIEW} .word.chosen").inner_text() == word
     assert len(after) == position + 1 + 50, "generation goes on with the same number of words"
-    status = page.locator(".patentrnn-status").inner_text()
-    rng_seed = re.search(r"new rng seed (\d+)", status).group(1)
+    status = page.locator(".patentrnn-status")
+    expect(status).to_contain_text(re.compile(r"new rng seed \d+"), timeout=10_000)  # (its own widget: it may follow the words)
+    rng_seed = re.search(r"new rng seed (\d+)", status.inner_text()).group(1)
     assert rng_seed != "11"
     branched = shown_text(page)
-    href = page.locator(".patentrnn-permalink").get_attribute("href")
-    assert f"rng_seed={rng_seed}" in href
+    permalink = page.locator(".patentrnn-permalink")
+    expect(permalink).to_have_attribute("href", re.compile(f"rng_seed={rng_seed}"))
+    href = permalink.get_attribute("href")
 
     page.locator(f"{VIEW} .undo").click()
     wait_for_change(page, branched)
