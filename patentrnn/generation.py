@@ -111,6 +111,7 @@ class Generator:
         max_copy: int | None = None,
         title: str | None = None,
         topic: bool = True,
+        on_words=None,
     ) -> Generation:
         """Generate ``words`` words after ``seed``, or after a random real abstract's
         first words when ``seed`` and ``title`` are None.
@@ -136,10 +137,13 @@ class Generator:
             topic: with a title (given, or a random start's real one), add the title's topic: the
                 words of the training abstracts closest to it (``patentrnn.topic``, where the card
                 has one). False: the network alone.
+            on_words: optional; called with the words written so far (``GeneratedWord``), 8 at a
+                time, as they are written (the HTTP API's stream). An exception it raises stops
+                the generation and propagates.
         """
         run = self._run_settings(words, diversity, top_k, top_p, rng_seed, max_copy, title, topic)
         start = self.starts.start(seed, title, 0 if run.until_end else run.limit, run.rng)
-        return self._generate(start, run, originality)[0]
+        return self._generate(start, run, originality, on_words=on_words)[0]
 
     def branch(self, before: list[str], word: str, settings: dict, originality: bool = True):
         """Generate on from the words ``before`` followed by ``word`` (a branch: the visitor picked
@@ -190,7 +194,7 @@ class Generator:
         # any platform, and a serving kernel saves the 2.7 MiB that numpy.random costs.
         return Run(sampling, limit, until_end, topic, random.Random(rng_seed), settings, time.perf_counter())
 
-    def _generate(self, start: Start, run: Run, originality: bool, score_last: bool = False):
+    def _generate(self, start: Start, run: Run, originality: bool, score_last: bool = False, on_words=None):
         """Read the start, write, and describe it all as a ``Generation`` (with ``score_last``: and
         the start's last word scored, ``(generation, ScoredWord)``)."""
         seed_ids = self.vocabulary.encode_words(start.seed_words)
@@ -206,7 +210,7 @@ class Generator:
             last = score_rows(row[None, :], [seed_ids[-1]], start.seed_words[-1:], self.vocabulary)[0][0]
             cursor.feed(seed_ids[-1])
         generate_started = time.perf_counter()
-        generated, ended = self._write(cursor, sampler, run.sampling, run.limit, run.rng, guard, run.until_end)
+        generated, ended = self._write(cursor, sampler, run, guard, on_words)
         finished = time.perf_counter()
         if run.until_end and not ended:
             start.notes.append(CUT_NOTE)
@@ -238,21 +242,20 @@ class Generator:
             result.timings["originality_ms"] = round((time.perf_counter() - checked) * 1000, 3)
         return result, last
 
-    def _write(
-        self, cursor: Cursor, sampler: Sampler, sampling: SamplingConfig, limit: int, rng, guard, until_end=False
-    ):
-        """Up to ``limit`` words, or (``until_end``) until the model ends the abstract: ``(generated
+    def _write(self, cursor: Cursor, sampler: Sampler, run: Run, guard, on_words=None):
+        """Up to ``run.limit`` words, or (``run.until_end``) until the model ends the abstract: ``(generated
         words, ended)``. Whether it ends is drawn first, at the model's own probability of ``<end>``;
         the word, if not, at the diversity (the sampler never draws ``<end>``). The diversity shapes
         the words, not the length: drawn at diversity 0.8 with the rest, ``<end>`` (one likely word
         after a sentence, against many continuations that sharpening thins) made the title model's
-        abstracts end early, a median of 95.5 words for a real 133 (``patentrnn title-figures``)."""
+        abstracts end early, a median of 95.5 words for a real 133 (``patentrnn title-figures``).
+        ``on_words(words so far)`` is called after each batch of words is described; raising stops."""
         # The network writes the next word's logits, (logits - shift) / temperature,
         # straight into one of the sampler's rows; the sampler draws the word from it
         # and describes (probability, alternatives) a batch of rows at a time. The
         # shift, the largest logit after the seed, keeps exp in range without a pass
         # over the vocabulary a word.
-        vocabulary = self.vocabulary
+        vocabulary, sampling, limit, rng, until_end = self.vocabulary, run.sampling, run.limit, run.rng, run.until_end
         temperature = sampler.temperature(sampling)
         rows, batch = sampler.rows, sampler.BATCH
         first = cursor.logits(temperature, 0.0, out=rows[0])
@@ -260,7 +263,8 @@ class Generator:
         first -= peak
         shift = peak * temperature
         logits, draw, feed, describe = cursor.logits, sampler.draw, cursor.feed, sampler.describe
-        chosen, probabilities, alternative_ids, alternative_probabilities, ranks = [], [], [], [], []
+        names = vocabulary.words
+        chosen, generated = [], []
         end = END_ID if self.titles else -1  # (without titles, id 4 is a word)
         ended, own = False, sampler.own_probability
         for position in range(limit):
@@ -278,22 +282,18 @@ class Generator:
             if row == batch - 1 or position == limit - 1 or ended:
                 count = row + 1 - ended  # (the <end> row was not drawn from, and is not shown)
                 if count:
-                    ranks += rank_of(rows[:count], chosen[-row - 1 :][:count]).tolist()  # draw keeps the order
-                    described = describe(count, chosen[-row - 1 :][:count], sampling)
-                    probabilities += described[0]
-                    alternative_ids += described[1]
-                    alternative_probabilities += described[2]
+                    ids = chosen[-row - 1 :][:count]
+                    ranks = rank_of(rows[:count], ids).tolist()  # (draw keeps the rows as they were)
+                    generated += [
+                        GeneratedWord(names[word], probability, list(zip((names[i] for i in others), offered)), rank)
+                        for word, probability, others, offered, rank in zip(ids, *describe(count, ids, sampling), ranks)
+                    ]
+                    if on_words is not None:
+                        on_words(generated)
             if ended:
                 break
             if position + 1 < limit:
                 feed(chosen[-1])
-        names = vocabulary.words
-        generated = [
-            GeneratedWord(names[word], probability, list(zip((names[i] for i in ids), offered)), rank)
-            for word, probability, ids, offered, rank in zip(
-                chosen, probabilities, alternative_ids, alternative_probabilities, ranks
-            )
-        ]
         return generated, ended
 
     def _copy_guard(self, max_copy: int | None, seed_ids: list[int], notes: list[str], sampler) -> CopyGuard | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -63,3 +64,25 @@ class RateLimit:
 
     def describe(self) -> str:
         return f"at most {self.burst} in a row, then {self.rate:g} a second"
+
+
+class PerClient:
+    """A ``RateLimit`` for each client (the HTTP API's, by address). Past ``size`` clients the one
+    seen least recently is forgotten: it comes back with a full bucket."""
+
+    def __init__(self, rate: float, burst: int, size: int = 10_000, clock: Callable[[], float] = time.monotonic):
+        RateLimit(rate, burst)  # checks them
+        self.rate, self.burst, self.size, self.clock = rate, burst, size, clock
+        self.buckets: OrderedDict[str, RateLimit] = OrderedDict()
+
+    def allow(self, client: str) -> bool:
+        bucket = self.buckets.pop(client, None) or RateLimit(self.rate, self.burst, self.clock)
+        self.buckets[client] = bucket  # (the most recently seen, last)
+        if len(self.buckets) > self.size:
+            self.buckets.popitem(last=False)
+        return bucket.allow()
+
+    @property
+    def retry_after(self) -> int:
+        """Whole seconds until a drained bucket holds a token again."""
+        return max(1, math.ceil(1 / self.rate))

@@ -69,6 +69,16 @@ def detokenize(words: Iterable[str]) -> str:
     return _ATTACHED_PUNCT.sub(r"\1", " ".join(words))
 
 
+def word_text(word: str, first: bool = False) -> str:
+    """What ``word`` adds to the text :func:`detokenize` writes: joined after the words before it
+    (punctuation against the word before it), so that the pieces of a text add up to it.
+
+        >>> "".join(word_text(word, i == 0) for i, word in enumerate(['A', 'network', ',', 'trained']))
+        'A network, trained'
+    """
+    return word if first or word[:1] in PUNCTUATION else " " + word
+
+
 @dataclass
 class Vocabulary:
     """Maps words to ids and back. ``words[i]`` is the word of id ``i``."""

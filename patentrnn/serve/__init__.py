@@ -115,6 +115,8 @@ def voila_argv(config: ServeConfig, root: Path = PROJECT_ROOT) -> list[str]:
         f"--MappingKernelManager.cull_idle_timeout={config.cull_idle_timeout}",
         f"--MappingKernelManager.cull_interval={config.cull_interval}",
         "--MappingKernelManager.cull_connected=False",
+        f"--VoilaServer.api_workers={config.worker_count}",
+        f"--VoilaServer.api_queue={config.api_queue}",
     ]
 
 
@@ -156,7 +158,8 @@ def serve(config: ServeConfig, root: Path | None = None) -> int:
     log.info(precompress_static())
     log.info(
         "serving on %s:%s%s, at most %d sessions%s, pool %d, disconnected kernels culled after %d s "
-        "(checked every %d s), %.3g generations a second per session (burst %d); health check %s",
+        "(checked every %d s), %.3g generations a second per session (burst %d); health check %s; "
+        "HTTP API at %sv1/ (%d workers, queue %d)",
         config.host,
         config.port,
         config.base_url,
@@ -168,6 +171,9 @@ def serve(config: ServeConfig, root: Path | None = None) -> int:
         config.rate,
         config.burst,
         config.base_url.rstrip("/") + HEALTH_PATH,
+        config.base_url,
+        config.worker_count,
+        config.api_queue,
     )
     stdout = {"handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout"}}}
     from .voila import VoilaServer  # (jupyter_server and Voilà: only when serving)

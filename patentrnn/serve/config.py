@@ -63,6 +63,8 @@ class ServeConfig:
     cull_interval: int = 30  # seconds between cull checks; a lost tab's kernel goes within the sum
     rate: float = RateLimit.rate  # generations a second per session, on average
     burst: int = RateLimit.burst  # generations a session may run back to back
+    api_workers: int = 0  # the HTTP API's worker processes; 0: one a core
+    api_queue: int = 16  # API requests that may wait for a worker; the next gets 429 at once
 
     def __post_init__(self):
         if not 0 < self.port < 65536:
@@ -74,6 +76,12 @@ class ServeConfig:
         if self.cull_idle_timeout <= 0 or self.cull_interval <= 0:
             raise InputError("cull timeout and interval must be positive (seconds)")
         RateLimit(rate=self.rate, burst=self.burst)  # checks them
+        if self.api_workers < 0 or self.api_queue < 0:
+            raise InputError("API workers and queue must be 0 or more")
+
+    @property
+    def worker_count(self) -> int:
+        return self.api_workers or os.cpu_count() or 1
 
     @property
     def session_limit(self) -> int:
@@ -92,8 +100,10 @@ OPTIONS = {  # option: (environment variable, help)
     "pool_size": ("PATENTRNN_POOL_SIZE", "preheated kernels kept ready for the next visitor"),
     "cull_idle_timeout": ("PATENTRNN_CULL_IDLE_TIMEOUT", "seconds a disconnected kernel may idle"),
     "cull_interval": ("PATENTRNN_CULL_INTERVAL", "seconds between checks for idle kernels"),
-    "rate": (RATE_ENV, "Generate clicks a second each session may run (average)"),
-    "burst": (BURST_ENV, "Generate clicks each session may run back to back"),
+    "rate": (RATE_ENV, "Generate clicks a second each session may run, and API requests each address (average)"),
+    "burst": (BURST_ENV, "Generate clicks each session may run back to back (and API requests each address)"),
+    "api_workers": ("PATENTRNN_API_WORKERS", "HTTP API worker processes; 0: one a core"),
+    "api_queue": ("PATENTRNN_API_QUEUE", "HTTP API requests that may wait for a worker before 429 'overloaded'"),
 }
 
 

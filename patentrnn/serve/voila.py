@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 
+import tornado.ioloop
 import tornado.web
 from jupyter_core.utils import ensure_async
 from jupyter_server.base.handlers import APIHandler, FileFindHandler
@@ -17,8 +18,9 @@ from voila.app import Voila
 from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
-from .. import delivery
+from .. import api, delivery
 from ..bundle import list_bundles
+from ..ratelimit import RateLimit
 from ..web.preview import render as render_preview
 from .paths import KERNEL_PATH, RETRY_AFTER_S, SESSIONS_PATH, TEMPLATE, TEMPLATES, static_cache_dir
 from .sessions import Reservation, Sessions
@@ -143,6 +145,8 @@ class KernelHandler(APIHandler):
 
 class VoilaServer(Voila):
     max_sessions = Integer(1, config=True, help="live visitor sessions before the busy page")
+    api_workers = Integer(1, config=True, help="the HTTP API's worker processes")
+    api_queue = Integer(16, config=True, help="HTTP API requests that may wait for a worker")
 
     def init_settings(self):
         self.voila_configuration.multi_kernel_manager_class = KernelManager
@@ -155,7 +159,15 @@ class VoilaServer(Voila):
         settings["patentrnn_sessions"] = Sessions(self.kernel_manager, self.max_sessions)
         busy = (TEMPLATES / "voila/templates" / TEMPLATE / "busy.html").read_text()
         settings["patentrnn_busy_page"] = busy.replace("RETRY_AFTER_S", str(RETRY_AFTER_S))  # its reload
+        limit = RateLimit.from_env()  # (the page's settings, which serve() put in the environment)
+        self.api = api.start(list_bundles(), self.api_workers, self.api_queue, limit.rate, limit.burst,
+                             self.server_url)  # fmt: skip
+        tornado.ioloop.IOLoop.current().add_callback(self.api.pool.start)
         return settings
+
+    def stop(self):
+        self.api.pool.close()
+        super().stop()
 
     @functools.cached_property
     def versioned_static_url(self) -> str:
@@ -189,5 +201,6 @@ class VoilaServer(Voila):
             (url_path_join(self.server_url, SESSIONS_PATH), SessionsHandler),
             (url_path_join(self.server_url, KERNEL_PATH + kernel_id), KernelHandler),
             (self.versioned_static_url + "/(.*)", VoilaStatic, {"paths": self.static_paths}),
+            *self.api.routes(),
         ]
         return ours + handlers  # before the page's catch-all pattern

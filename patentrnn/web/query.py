@@ -21,14 +21,11 @@ from urllib.parse import parse_qs, urlencode
 
 from ..errors import InputError
 from ..generated import MAX_RNG_SEED, MAX_TITLE_CHARACTERS
-from ..sampling import DEFAULT_DIVERSITY
+from ..parameters import NO_COPY, PARAMETERS
 from ..vocabulary import detokenize, read_words
 
-DIVERSITY = (0.5, 5.0)  # the reference form's range
-WORDS = (10, 100)
-TOP_K = (1, 1000)
-TOP_P = (0.01, 1.0)
-NO_COPY = 7  # the page's max_copy: no copied run reaches the memorisation figure's 8 words
+# (the ranges, defaults and messages are patentrnn.parameters', shared with the HTTP API)
+DIVERSITY, WORDS, TOP_K, TOP_P = (PARAMETERS[name].bounds for name in ("diversity", "words", "top_k", "top_p"))
 MAX_FIELD = 20_000  # characters a text box accepts from a URL
 UNTIL_END = "end"  # words=end
 STARTS = ("seed", "random", "analyse", "title")
@@ -42,11 +39,11 @@ class Query:
     start: str = "seed"
     seed: str = "A neural network"
     title: str = ""
-    words: int | None = 50
-    diversity: float = DEFAULT_DIVERSITY
+    words: int | None = PARAMETERS["words"].default
+    diversity: float = PARAMETERS["diversity"].default
     sampling: str = "none"  # "none", "top_k" or "top_p"
-    top_k: int = 40
-    top_p: float = 0.9
+    top_k: int = PARAMETERS["top_k"].default
+    top_p: float = PARAMETERS["top_p"].default
     rng_seed: int | None = None
     max_copy: int | None = NO_COPY
 
@@ -54,13 +51,11 @@ class Query:
         """The same values, or a ValueError whose one line says what to change."""
         if self.start not in STARTS:
             raise InputError(f"Start must be one of {', '.join(STARTS)}.")
-        _check_range(self.diversity, DIVERSITY, "Diversity")
+        PARAMETERS["diversity"].check(self.diversity)
         if self.words is not None:
-            _check_range(self.words, WORDS, "Number of words", whole=True)
-        if self.sampling == "top_k":
-            _check_range(self.top_k, TOP_K, "top_k", whole=True)
-        elif self.sampling == "top_p":
-            _check_range(self.top_p, TOP_P, "top_p")
+            PARAMETERS["words"].check(self.words)
+        if self.sampling in ("top_k", "top_p"):
+            PARAMETERS[self.sampling].check(getattr(self, self.sampling))
         return self  # (the title, like the seed, is checked where it is read: starts.Starts)
 
     def generate_arguments(self) -> dict:
@@ -163,13 +158,6 @@ def seed_text(words: list[str]) -> str:
 # --- checks and readers, one per value ----------------------------------------------------------------
 
 
-def _check_range(value, bounds: tuple, name: str, whole: bool = False) -> None:
-    low, high = bounds
-    kind = int if whole else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or not low <= value <= high:
-        raise InputError(f"{name} must be between {low:g} and {high:g}.")
-
-
 def _number(text: str, cast):
     try:
         return cast(text)
@@ -187,15 +175,11 @@ def _read_words(query: Query, text: str, models) -> None:
     if text == UNTIL_END:
         query.words = None
         return
-    words = _number(text, int)
-    _check_range(words, WORDS, "Number of words", whole=True)
-    query.words = words
+    query.words = PARAMETERS["words"].check(_number(text, int))
 
 
 def _read_diversity(query: Query, text: str, models) -> None:
-    diversity = _number(text, float)
-    _check_range(diversity, DIVERSITY, "Diversity")
-    query.diversity = diversity
+    query.diversity = PARAMETERS["diversity"].check(_number(text, float))
 
 
 def _read_rng_seed(query: Query, text: str, models) -> None:
@@ -205,11 +189,9 @@ def _read_rng_seed(query: Query, text: str, models) -> None:
     query.rng_seed = int(text)
 
 
-def _reader_of_sampling(name: str, bounds: tuple, cast):
+def _reader_of_sampling(name: str):
     def read(query: Query, text: str, models) -> None:
-        value = _number(text, cast)
-        _check_range(value, bounds, name, whole=cast is int)
-        setattr(query, name, value)
+        setattr(query, name, PARAMETERS[name].check(_number(text, PARAMETERS[name].kind)))
         query.sampling = name
 
     return read
@@ -245,8 +227,8 @@ _READERS = {  # in this order: later ones see what earlier ones set
     "words": _read_words,
     "diversity": _read_diversity,
     "rng_seed": _read_rng_seed,
-    "top_k": _reader_of_sampling("top_k", TOP_K, int),
-    "top_p": _reader_of_sampling("top_p", TOP_P, float),
+    "top_k": _reader_of_sampling("top_k"),
+    "top_p": _reader_of_sampling("top_p"),
     "max_copy": _read_max_copy,
     "random": _read_start("random"),
     "analyse": _read_start("analyse"),

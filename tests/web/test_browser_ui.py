@@ -200,7 +200,8 @@ def test_clicking_an_alternative_branches_and_undo_restores(open_page, size, ser
     assert page.locator(f"{VIEW} .word.chosen").inner_text() == word
     assert len(after) == position + 1 + 50, "generation goes on with the same number of words"
     status = page.locator(".patentrnn-status")
-    expect(status).to_contain_text(re.compile(r"new rng seed \d+"), timeout=10_000)  # (its own widget: it may follow the words)
+    # (the status is a widget of its own: it may arrive after the words)
+    expect(status).to_contain_text(re.compile(r"new rng seed \d+"), timeout=10_000)
     rng_seed = re.search(r"new rng seed (\d+)", status.inner_text()).group(1)
     assert rng_seed != "11"
     branched = shown_text(page)
