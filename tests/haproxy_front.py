@@ -52,7 +52,8 @@ def ready(states: dict[str, str], names: list[str]) -> bool:
 
 
 @contextlib.contextmanager
-def haproxy_in_front(replicas: list[str], log: Path, timeout: float = 30, tls_cert: Path | None = None):
+def haproxy_in_front(replicas: list[str], log: Path, timeout: float = 30, tls_cert: Path | None = None,
+                     env: dict | None = None):  # fmt: skip
     """Run HAProxy in front of ``replicas`` (their URLs); yield the proxy's URL and its CSV stats
     URL once every replica is up. With ``tls_cert`` (a PEM with the key), the URL is HTTPS with h2."""
     refusing = socket.socket()
@@ -60,7 +61,7 @@ def haproxy_in_front(replicas: list[str], log: Path, timeout: float = 30, tls_ce
     bind, stats = free_port(), free_port()
     dead = f"127.0.0.1:{refusing.getsockname()[1]}"
     addresses = [url.split("//")[1].rstrip("/") for url in replicas] + [dead]
-    env = {"PATENTRNN_BIND": f"127.0.0.1:{bind}", "PATENTRNN_STATS_BIND": f"127.0.0.1:{stats}"}
+    env = {"PATENTRNN_BIND": f"127.0.0.1:{bind}", "PATENTRNN_STATS_BIND": f"127.0.0.1:{stats}", **(env or {})}
     env.update({f"PATENTRNN_REPLICA_{i}": address for i, address in enumerate(addresses, 1)})
     tls = free_port() if tls_cert else None
     if tls_cert:

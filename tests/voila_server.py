@@ -64,6 +64,26 @@ def benchmark_env() -> dict:
     return {"PATENTRNN_DATA": os.environ.get("PATENTRNN_DATA", ""), "PATENTRNN_RATE": "1000", "PATENTRNN_BURST": "1000"}
 
 
+def post_json(url: str, body, content_type: str = "application/json", headers: dict | None = None):
+    """Status, headers and body of a POST (``body``: bytes, or a value sent as JSON), errors included."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="POST",
+                                     headers={"Content-Type": content_type, **(headers or {})})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def wait_api_ready(url: str, timeout: float = 90) -> None:
+    """Until the server's HTTP API answers its health check (its workers have loaded the models)."""
+    deadline = time.monotonic() + timeout
+    while get(url + "v1/health")[0] != 200:
+        assert time.monotonic() < deadline, "the API's workers did not get ready"
+        time.sleep(0.2)
+
+
 def free_port() -> int:
     with contextlib.closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))

@@ -6,6 +6,7 @@ every origin. Each POST spends a token of its client address's bucket (the page'
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 
@@ -38,6 +39,20 @@ class Metrics:
             Gauge(f"patentrnn_api_workers_{name}", text, registry=self.registry).set_function(
                 lambda name=name: pool.counts()[name]
             )
+
+
+def client_address(request) -> str:
+    """The client's address: a proxy's peer (loopback or a private network: deploy/haproxy.cfg in front)
+    is replaced by the address that proxy appended to X-Forwarded-For, the last one. A client that
+    connects directly cannot choose its bucket this way."""
+    peer = request.remote_ip or ""
+    forwarded = ",".join(request.headers.get_list("X-Forwarded-For")).split(",")[-1].strip()
+    try:
+        behind_proxy = ipaddress.ip_address(peer).is_private  # (loopback is private too)
+        ipaddress.ip_address(forwarded)
+    except ValueError:
+        return peer
+    return forwarded if behind_proxy else peer
 
 
 class Base(tornado.web.RequestHandler):
@@ -81,7 +96,7 @@ class Base(tornado.web.RequestHandler):
 
     def body_json(self) -> dict:
         """The body, after the client's token bucket; an ApiError otherwise."""
-        if not self.api.limits.allow(self.request.remote_ip or ""):
+        if not self.api.limits.allow(client_address(self.request)):
             raise ApiError(429, "rate_limited", f"Too many requests from this address: at most "
                            f"{self.api.limits.burst} in a row, then {self.api.limits.rate:g} a second.",
                            {"Retry-After": str(self.api.limits.retry_after)})  # fmt: skip

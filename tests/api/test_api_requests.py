@@ -132,3 +132,23 @@ def test_each_client_has_its_own_bucket_and_the_least_recent_is_forgotten():
     assert limits.retry_after == 1
     with pytest.raises(InputError):
         PerClient(rate=0, burst=1)
+
+
+def test_behind_a_proxy_on_a_private_network_the_forwarded_address_is_the_client():
+    from types import SimpleNamespace
+
+    from tornado.httputil import HTTPHeaders
+
+    from patentrnn.api.handlers import client_address
+
+    def request(peer, *forwarded):
+        headers = HTTPHeaders()
+        for value in forwarded:
+            headers.add("X-Forwarded-For", value)
+        return SimpleNamespace(remote_ip=peer, headers=headers)
+
+    assert client_address(request("127.0.0.1", "1.2.3.4, 5.6.7.8")) == "5.6.7.8", "the address the proxy added"
+    assert client_address(request("10.0.0.2", "1.1.1.1", "2.2.2.2")) == "2.2.2.2"
+    assert client_address(request("8.8.8.8", "1.2.3.4")) == "8.8.8.8", "a direct client cannot pick its bucket"
+    assert client_address(request("10.0.0.2", "not an address")) == "10.0.0.2"
+    assert client_address(request("10.0.0.2")) == "10.0.0.2"

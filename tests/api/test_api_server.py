@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import math
-import time
-import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
 from huggingface_hub import InferenceClient
-from voila_server import get, voila_app
+from voila_server import get, post_json, voila_app, wait_api_ready
 
 import patentrnn
 from patentrnn.serve import SESSIONS_PATH
@@ -27,25 +25,8 @@ def api(data_dir, tmp_path_factory):
     env = {"PATENTRNN_DATA": str(data_dir), "PATENTRNN_RATE": "1000", "PATENTRNN_BURST": "1000"}
     log = tmp_path_factory.mktemp("api") / "serve.log"
     with voila_app(env, log_path=log, args=("--pool-size", "0", "--api-workers", "2")) as (url, _):
-        wait_ready(url)
+        wait_api_ready(url)
         yield url
-
-
-def wait_ready(url: str) -> None:
-    deadline = time.monotonic() + 90
-    while get(url + "v1/health")[0] != 200:
-        assert time.monotonic() < deadline, "the API's workers did not get ready"
-        time.sleep(0.2)
-
-
-def post(url: str, body, content_type="application/json"):
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": content_type}, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 @pytest.mark.parametrize(
@@ -77,7 +58,7 @@ def test_inference_client_plain_details_and_stream_get_the_librarys_words(api, s
 def test_a_title_model_writes_until_it_ends_and_the_permalink_reproduces_it(api):
     title = "Neural network for detecting fraud in payments"
     body = {"inputs": "", "parameters": {"seed": 5, "title": title, "details": True}}
-    status, _, body = post(api + "v1/generate", body)
+    status, _, body = post_json(api + "v1/generate", body)
     answer = json.loads(body)
     details = answer["details"]
     assert status == 200 and details["title"] == title and details["mode"] == "title"
@@ -93,22 +74,22 @@ def test_a_title_model_writes_until_it_ends_and_the_permalink_reproduces_it(api)
 
 
 def test_top_tokens_originality_score_and_checking_before_the_stream(api):
-    status, _, body = post(api + "v1/generate", {"inputs": SEED, "parameters": {
+    status, _, body = post_json(api + "v1/generate", {"inputs": SEED, "parameters": {
         "max_new_tokens": 10, "seed": 1, "top_n_tokens": 3, "originality": True}})  # fmt: skip
     answer = json.loads(body)
     assert status == 200 and all(len(top) == 3 for top in answer["details"]["top_tokens"])
     originality = answer["details"]["originality"]
     assert originality["words"] == 10 + len(SEED.split()) and originality["nearest"][0]["patent_number"]
 
-    status, _, body = post(api + "v1/score", {"inputs": "A neural network is trained on images."})
+    status, _, body = post_json(api + "v1/score", {"inputs": "A neural network is trained on images."})
     score = json.loads(body)
     assert status == 200 and score["perplexity"] > 1 and score["words"][1]["rank"] >= 1
 
-    status, _, body = post(api + "v1/originality", {"inputs": "A method of training a neural network."})
+    status, _, body = post_json(api + "v1/originality", {"inputs": "A method of training a neural network."})
     checked = json.loads(body)
     assert status == 200 and checked["longest_copy"]["length"] >= 4 and len(checked["nearest"]) >= 1
 
-    status, headers, body = post(api + "v1/generate_stream", {"inputs": SEED, "parameters": {"temperature": 9}})
+    status, headers, body = post_json(api + "v1/generate_stream", {"inputs": SEED, "parameters": {"temperature": 9}})
     assert status == 422 and headers["Content-Type"] == "application/json", "a bad request is not a stream"
     assert json.loads(body) == {"error": "temperature must be between 0.5 and 5.", "error_type": "validation"}
 
@@ -122,7 +103,7 @@ def test_errors_in_tgis_shape(api):
         (json.dumps({"inputs": "x", "parameters": {"max_new_tokens": 1000}}).encode(), "application/json", 422),
     ]
     for body, content_type, expected in cases:
-        status, headers, answer = post(api + "v1/generate", body, content_type)
+        status, headers, answer = post_json(api + "v1/generate", body, content_type)
         assert status == expected, answer
         assert set(json.loads(answer)) == {"error", "error_type"}
         assert headers["Access-Control-Allow-Origin"] == "*"
@@ -145,9 +126,9 @@ def test_health_models_info_metrics_and_openapi_start_no_kernel(api):
 def test_each_address_gets_429_rate_limited_past_its_bucket(data_dir, tmp_path):
     env = {"PATENTRNN_DATA": str(data_dir), "PATENTRNN_RATE": "0.5", "PATENTRNN_BURST": "2"}
     with voila_app(env, log_path=tmp_path / "serve.log", args=("--pool-size", "0", "--api-workers", "1")) as (url, _):
-        wait_ready(url)
+        wait_api_ready(url)
         body = {"inputs": SEED, "parameters": {"max_new_tokens": 10}}
-        answers = [post(url + "v1/generate", body) for _ in range(3)]
+        answers = [post_json(url + "v1/generate", body) for _ in range(3)]
         assert [status for status, _, _ in answers] == [200, 200, 429]
         status, headers, text = answers[2]
         assert json.loads(text)["error_type"] == "rate_limited" and headers["Retry-After"] == "2"

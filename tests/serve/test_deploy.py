@@ -260,14 +260,16 @@ def test_haproxy_config_is_valid():
 
 def test_haproxy_config_is_sticky_and_checks_the_static_file():
     text = (DEPLOY / "haproxy.cfg").read_text()
-    lines = [line.split("#")[0].strip() for line in text.splitlines()]
+    replicas = text.split("\nbackend replicas")[1].split("\nfrontend ")[0].split("\nbackend ")[0]
+    lines = [line.split("#")[0].strip() for line in replicas.splitlines()]
     assert "cookie SRV insert indirect nocache" in " ".join(lines)
     servers = [line for line in lines if line.startswith("server ")]
     assert len(servers) >= 2
     for line in servers:
         name = line.split()[1]
         assert f"cookie {name}" in line, f"{name} has no cookie of its own"
-    tunnel = next(line for line in lines if line.startswith("timeout tunnel"))
+    everything = [line.split("#")[0].strip() for line in text.splitlines()]
+    tunnel = next(line for line in everything if line.startswith("timeout tunnel"))
     assert tunnel.split()[-1] in ("1h", "2h", "3h", "4h", "24h")
     check = next(line for line in lines if line.startswith("http-check send"))
     assert f'uri "${{PATENTRNN_HEALTH_PATH-{HEALTH_PATH}}}"' in check

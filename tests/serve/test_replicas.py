@@ -4,10 +4,11 @@ with h2, websockets and the unload beacon (deploy/haproxy.cfg)."""
 from __future__ import annotations
 
 import contextlib
+import json
 
 import pytest
 from haproxy_front import haproxy, haproxy_in_front, self_signed_certificate, server_states
-from voila_server import sessions, stop, voila_app, wait_for
+from voila_server import post_json, sessions, stop, voila_app, wait_api_ready, wait_for
 
 # --- two replicas behind HAProxy, end to end --------------------------------------------------
 
@@ -105,3 +106,20 @@ def test_haproxy_with_tls_serves_over_h2_with_websockets_and_unload(data_dir, tm
         for _, page in visitors:
             page.close(run_before_unload=True)
         wait_for(lambda: sessions(replica)["sessions"] == 0, 30, "the unload beacons to free every kernel")
+
+
+@pytest.mark.slow
+def test_the_api_behind_haproxy_needs_no_cookie_and_each_address_has_a_limit(data_dir, tmp_path):
+    env = {"PATENTRNN_DATA": str(data_dir), "PATENTRNN_RATE": "1000", "PATENTRNN_BURST": "1000"}
+    args = ("--pool-size", "0", "--api-workers", "1")
+    with contextlib.ExitStack() as stack:
+        replica, _ = stack.enter_context(voila_app(env, tmp_path / "replica.log", args=args))
+        wait_api_ready(replica)
+        limit = {"PATENTRNN_API_REQUESTS_10S": "3"}
+        proxy, _ = stack.enter_context(haproxy_in_front([replica], tmp_path / "haproxy.log", env=limit))
+        body = {"inputs": "A neural network", "parameters": {"max_new_tokens": 10, "seed": 1}}
+        answers = [post_json(proxy + "v1/generate", body) for _ in range(4)]
+        assert [status for status, _, _ in answers] == [200, 200, 200, 429], answers[-1]
+        assert all("Set-Cookie" not in headers for _, headers, _ in answers), "the API pins no session"
+        assert json.loads(answers[0][2])["generated_text"]
+        assert json.loads(answers[3][2])["error_type"] == "rate_limited" and answers[3][1]["Retry-After"] == "10"
