@@ -7,7 +7,7 @@
 Importing patentrnn and generating never imports TensorFlow; training does.
 """
 
-from .generation import MAX_WORDS, Generation, Generator, load
+from .generation import MAX_WORDS, Generation, Generator, Settings, load
 
 __version__ = "0.1.0"
-__all__ = ["Generation", "Generator", "MAX_WORDS", "load", "__version__"]
+__all__ = ["Generation", "Generator", "MAX_WORDS", "Settings", "load", "__version__"]

@@ -28,6 +28,25 @@ MAX_RNG_SEED = 2**32 - 1
 MAX_COPY_RANGE = (1, 50)  # max_copy: the longest run of training words allowed
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What one ``generate`` call used: given back (``Generator.branch``, the page's permalink, the HTTP
+    API's ``seed``), they write the same words."""
+
+    words: int | None  # None: a title model wrote until it ended the abstract
+    diversity: float
+    top_k: int | None = None
+    top_p: float | None = None
+    rng_seed: int | None = None  # the one drawn when none was given
+    max_copy: int | None = None
+    title: str | None = None  # given (a random start's real title is the result's title_words)
+    topic: bool = True
+
+    def arguments(self) -> dict:
+        """``Generator.generate``'s keyword arguments for these settings."""
+        return asdict(self)
+
+
 @dataclass(slots=True)
 class GeneratedWord:
     word: str
@@ -47,7 +66,7 @@ class Generation:
     actual_words: list[str] | None  # random mode: the real continuation
     unknown_words: list[str]  # seed words the model does not know (read as <unk>)
     notes: list[str]  # e.g. that a long seed was shortened
-    settings: dict  # words, diversity, top_k, top_p, rng_seed (the one actually used)
+    settings: Settings
     timings: dict = field(default_factory=dict)  # milliseconds
     # closest real patents and the longest copied span (None without the corpus; see notes)
     originality: Originality | None = None
@@ -125,5 +144,5 @@ class Run:
     until_end: bool  # a title model may end the abstract
     topic: bool  # a title model adds its title's topic (``patentrnn.topic``)
     rng: random.Random
-    settings: dict  # as the result reports them
+    settings: Settings
     started: float

@@ -33,6 +33,7 @@ from .generated import (
     GeneratedWord,
     Generation,
     Run,
+    Settings,
     _validate_max_copy,
     _validate_rng_seed,
     _validate_words,
@@ -145,13 +146,12 @@ class Generator:
         start = self.starts.start(seed, title, 0 if run.until_end else run.limit, run.rng)
         return self._generate(start, run, originality, on_words=on_words)[0]
 
-    def branch(self, before: list[str], word: str, settings: dict, originality: bool = True):
+    def branch(self, before: list[str], word: str, settings: Settings, originality: bool = True):
         """Generate on from the words ``before`` followed by ``word`` (a branch: the visitor picked
         ``word`` where the text had another), with a result's ``settings`` and a new rng seed. Returns
         the generation (its seed: ``before`` + ``word``) and ``word`` scored after ``before``, read once."""
-        settings = {key: value for key, value in settings.items() if key != "rng_seed"}
-        title = settings.pop("title", None)
-        run = self._run_settings(title=title, **settings)
+        title = settings.title
+        run = self._run_settings(**{**settings.arguments(), "rng_seed": None})
         title_words = self.prepare_title(title)[0] if title is not None else None
         context = self.starts.context(title_words)
         seed_words = [*before, word][-MAX_SEED_WORDS:]
@@ -178,18 +178,10 @@ class Generator:
         rng_seed = _validate_rng_seed(rng_seed)
         until_end = words is None and self.titles
         limit = words or (UNTIL_END_LIMIT if until_end else DEFAULT_WORDS)
-        settings = {
-            "words": None if until_end else limit,
-            **asdict(sampling),
-            "rng_seed": rng_seed,
-            "max_copy": _validate_max_copy(max_copy),
-        }
-        if title is not None:
-            settings["title"] = title
         if not isinstance(topic, bool):
             raise InputError("topic must be True or False")
-        if not topic:
-            settings["topic"] = False  # (left out when True: older permalinks read as before)
+        settings = Settings(None if until_end else limit, **asdict(sampling), rng_seed=rng_seed,
+                            max_copy=_validate_max_copy(max_copy), title=title, topic=topic)  # fmt: skip
         # Python's Mersenne Twister, not numpy.random: the same sequence for a seed on
         # any platform, and a serving kernel saves the 2.7 MiB that numpy.random costs.
         return Run(sampling, limit, until_end, topic, random.Random(rng_seed), settings, time.perf_counter())
@@ -199,7 +191,7 @@ class Generator:
         the start's last word scored, ``(generation, ScoredWord)``)."""
         seed_ids = self.vocabulary.encode_words(start.seed_words)
         sampler = self.sampler
-        guard = self._copy_guard(run.settings["max_copy"], seed_ids, start.notes, sampler)
+        guard = self._copy_guard(run.settings.max_copy, seed_ids, start.notes, sampler)
         read_started = time.perf_counter()
         tokens = start.context + seed_ids
         topic = self.topic_of(start.context, start.notes) if run.topic else None

@@ -19,9 +19,9 @@ from .vocabulary import detokenize
 def render_text(result: Generation) -> str:
     """Plain text for a .txt download."""
     settings = result.settings
-    words = "until it ended" if settings["words"] is None else f"{settings['words']} words"
+    words = "until it ended" if settings.words is None else f"{settings.words} words"
     header = (
-        f"patentrnn, model {result.model}: {words}, diversity {settings['diversity']}, rng_seed {settings['rng_seed']}"
+        f"patentrnn, model {result.model}: {words}, diversity {settings.diversity}, rng_seed {settings.rng_seed}"
     )
     if result.title_words:
         header += f"\n\nTitle: {result.title_text}"

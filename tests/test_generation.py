@@ -19,9 +19,9 @@ def test_seed_mode_returns_words_probabilities_alternatives_and_settings(generat
     for item in result.generated:
         assert 0 < item.probability <= 1 and len(item.alternatives) == 5
         assert item.word not in ("<unk>", "<pad>")
-    assert result.settings == {
-        "words": 12, "diversity": 0.8, "top_k": None, "top_p": None, "rng_seed": 7, "max_copy": None
-    }  # fmt: skip
+    assert result.settings == patentrnn.Settings(words=12, diversity=0.8, rng_seed=7)
+    assert result.to_dict()["settings"] == {"words": 12, "diversity": 0.8, "top_k": None, "top_p": None,
+                                            "rng_seed": 7, "max_copy": None, "title": None, "topic": True}  # fmt: skip
     assert result.timings["total_ms"] > 0
     assert result.to_dict()["generated_text"] == result.generated_text
 
@@ -78,7 +78,7 @@ def test_same_settings_and_rng_seed_give_the_same_words(generator):
 
 def test_drawn_rng_seed_is_reported_and_reproduces(generator):
     result = generator.generate("A neural network", words=15)
-    again = generator.generate("A neural network", words=15, rng_seed=result.settings["rng_seed"])
+    again = generator.generate("A neural network", words=15, rng_seed=result.settings.rng_seed)
     assert result.generated_words == again.generated_words
 
 

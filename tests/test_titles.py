@@ -61,7 +61,7 @@ def test_a_title_model_ends_its_abstracts_itself(title_model):
         assert result.ended and 0 < len(result.generated) < UNTIL_END_LIMIT, result.generated_text
         assert result.mode == "title" and result.title_text == "Valve for heating"
         assert "<end>" not in result.generated_words
-        assert result.settings["title"] == "Valve for heating" and result.settings["words"] is None
+        assert result.settings.title == "Valve for heating" and result.settings.words is None
     # with a word count it writes exactly that many words, <end> never among them
     fixed = title_model.generate(title="Valve for heating", words=40, rng_seed=1, originality=False)
     assert len(fixed.generated) == 40 and not fixed.ended

@@ -121,10 +121,10 @@ def test_generation_and_scoring_use_the_cards_topic(tiny_models, tmp_path):
     )
     assert first.generated_words == again.generated_words  # a permalink reproduces it
     assert off.generated_words == plain.generate(**settings).generated_words  # topic=False: the network alone
-    assert first.generated_words != off.generated_words and off.settings["topic"] is False
-    assert "topic" not in first.settings
+    assert first.generated_words != off.generated_words and off.settings.topic is False
+    assert first.settings.topic is True
     branched, _ = topical.branch(first.generated_words[:5], first.generated_words[5], off.settings, originality=False)
-    assert branched.settings["topic"] is False
+    assert branched.settings.topic is False
     # scoring after a title reads with the topic; without a title there is none
     assert topical.score(TEXT, title=TITLE).log_loss != plain.score(TEXT, title=TITLE).log_loss
     assert topical.score(TEXT).log_loss == plain.score(TEXT).log_loss

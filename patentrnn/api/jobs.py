@@ -70,5 +70,5 @@ def _stream_details(result, answer: dict) -> dict:
         "finish_reason": "eos_token" if result.ended else "length",
         "generated_tokens": len(result.generated),
         "input_length": len(result.seed_words),
-        "seed": result.settings["rng_seed"],
+        "seed": result.settings.rng_seed,
     }

@@ -47,7 +47,7 @@ def details(result: Generation, shaped: list[dict], top_n: int, page: str) -> di
     answer = {
         "finish_reason": "eos_token" if result.ended else "length",
         "generated_tokens": len(result.generated),
-        "seed": result.settings["rng_seed"],
+        "seed": result.settings.rng_seed,
         "prefill": [],
         "tokens": plain,
         "top_tokens": [item["top_tokens"] for item in shaped] if top_n else None,

@@ -40,7 +40,7 @@ def _generate(args) -> int:
         print(f"Seed:\n{result.seed_text}\n\nRNN generated:\n{result.generated_text}\n\nActual:\n{result.actual_text}")
     else:
         print(f"{result.seed_text} {result.generated_text}")
-    print(f"(model {result.model}, rng_seed {result.settings['rng_seed']})", file=sys.stderr)
+    print(f"(model {result.model}, rng_seed {result.settings.rng_seed})", file=sys.stderr)
     if result.copy_guard:
         print(f"{result.copy_guard['steered']} words steered away from a copy of {args.max_copy + 1}+ training words",
               file=sys.stderr)  # fmt: skip

@@ -13,7 +13,7 @@ import ipywidgets as widgets
 from ..bundle import BundleError, list_bundles
 from ..corpus import CorpusError
 from ..errors import InputError
-from ..generated import MAX_SEED_WORDS
+from ..generated import MAX_SEED_WORDS, Settings
 from ..generation import load
 from ..ratelimit import RateLimit
 from ..rendering import render_originality_html
@@ -206,7 +206,7 @@ class App:
         ended = " The model ended the abstract itself." if result.ended else ""
         self._message(
             f"{len(result.generated)} words in {result.timings['total_ms']:.1f} ms, "
-            f"rng seed {result.settings['rng_seed']}.{ended}{steered} " + " ".join(result.notes),
+            f"rng seed {result.settings.rng_seed}.{ended}{steered} " + " ".join(result.notes),
             "info",
         )
 
@@ -239,21 +239,21 @@ class App:
             return
         self._message(
             f"Branched at word {index + 1}: “{item.word}” became “{word}”; {len(branched.generated)} new words, "
-            f"new rng seed {branched.settings['rng_seed']} (the permalink reproduces this text).",
+            f"new rng seed {branched.settings.rng_seed} (the permalink reproduces this text).",
             "info",
         )
 
     def _branch(self, view: View, prefix: list[Word], word: str):
         result = view.result
         if result is not None:
-            settings = dict(result.settings)
-            if result.title_words and "title" not in settings:  # random mode: the real title
-                settings["title"] = result.title_text
+            settings = result.settings
+            if result.title_words and settings.title is None:  # random mode: the real title
+                settings = dataclasses.replace(settings, title=result.title_text)
             generator = self._load(result.model)
         else:  # branching from an analysed text: the form's settings
             generator = self._load(self.form.model.value)
             arguments = self.form.read().generate_arguments()
-            settings = {key: value for key, value in arguments.items() if key not in ("seed", "title")}
+            settings = Settings(**{key: value for key, value in arguments.items() if key not in ("seed", "title")})
         branched, scored = generator.branch([kept.word for kept in prefix], word, settings)
         chosen = dataclasses.replace(Word.scored(scored, net=True), chosen=True)
         self._show(view_of(generator, branched, prefix, chosen))

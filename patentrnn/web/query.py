@@ -81,19 +81,19 @@ class Query:
         """The values that reproduce ``result`` (a branched text too: its seed is the text up to the
         branch point)."""
         settings = result.settings
-        sampling = "top_k" if settings.get("top_k") else "top_p" if settings.get("top_p") else "none"
+        sampling = "top_k" if settings.top_k else "top_p" if settings.top_p else "none"
         query = cls(
             model=result.model,
-            words=settings["words"],
-            diversity=settings["diversity"],
+            words=settings.words,
+            diversity=settings.diversity,
             sampling=sampling,
-            rng_seed=settings["rng_seed"],
-            max_copy=settings.get("max_copy"),
+            rng_seed=settings.rng_seed,
+            max_copy=settings.max_copy,
         )
         if sampling != "none":
-            setattr(query, sampling, settings[sampling])
-        if settings.get("title") is not None:
-            query.start, query.title = "title", settings["title"]
+            setattr(query, sampling, getattr(settings, sampling))
+        if settings.title is not None:
+            query.start, query.title = "title", settings.title
             query.seed = seed_text(result.seed_words) if result.seed_words else ""
         elif result.mode == "random":
             query.start = "random"

@@ -39,7 +39,7 @@ def test_greedy_from_a_training_abstract_copies_without_the_option_and_not_with_
     guarded = default_generator.generate(training_seed, words=40, diversity=0, rng_seed=1, max_copy=7)
     assert copied_past_seed(plain) >= SPAN, "the unguarded greedy text copies its abstract on"
     assert copied_past_seed(guarded) <= 7, guarded.originality.longest_copy
-    assert guarded.copy_guard["steered"] >= 1 and guarded.settings["max_copy"] == 7
+    assert guarded.copy_guard["steered"] >= 1 and guarded.settings.max_copy == 7
 
 
 def test_fifty_random_generations_never_copy_more_than_seven_words(default_generator):

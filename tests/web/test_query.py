@@ -51,7 +51,7 @@ def test_a_title_permalink_reproduces_the_output_word_for_word(tiny_env):
     app.form.until_end.value = True
     app.generate()
     result = app.result
-    assert result.mode == "title" and result.ended and result.settings["words"] is None
+    assert result.mode == "title" and result.ended and result.settings.words is None
     query = app.permalink_query(result)
     assert "title=Pump+for+mixing" in query and "words=end" in query
     other = App()

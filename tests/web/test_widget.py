@@ -63,8 +63,8 @@ def test_an_alternative_branches_keeps_the_prefix_and_the_permalink_reproduces_i
     assert [w["w"] for w in after[:index]] == before[:index]
     assert after[index]["w"] == word and after[index]["chosen"] and after[index]["r"] >= 1
     assert len(after) == index + 1 + 20, "the same settings: 20 more words"
-    assert app.result.settings["words"] == 20 and app.result.settings["rng_seed"] != 4
-    assert f"new rng seed {app.result.settings['rng_seed']}" in app.status.value
+    assert app.result.settings.words == 20 and app.result.settings.rng_seed != 4
+    assert f"new rng seed {app.result.settings.rng_seed}" in app.status.value
     assert app.output.can_undo
     # the chosen word's card is the model's view of it there
     score = patentrnn.load("tiny").score(seed_text([w["w"] for w in after[: index + 1]]))
