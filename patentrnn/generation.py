@@ -23,7 +23,8 @@ from dataclasses import asdict
 from . import originality as originality_module
 from .bundle import DEFAULT_MODEL, Bundle, check_name, load_bundle, models_dir
 from .errors import InputError
-from .generated import (
+from .originality.guard import ALL_BLOCKED, NO_COPY_CHECK, CopyGuard
+from .result import (
     CUT_NOTE,
     DEFAULT_WORDS,
     MAX_RNG_SEED,
@@ -38,7 +39,6 @@ from .generated import (
     _validate_rng_seed,
     _validate_words,
 )
-from .originality.guard import ALL_BLOCKED, NO_COPY_CHECK, CopyGuard
 from .runtime import Cursor, Runtime
 from .sampling import DEFAULT_DIVERSITY, ROWS, Sampler, SamplingConfig
 from .scoring import Score, score_rows, score_text

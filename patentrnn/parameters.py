@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 
 from .errors import InputError
-from .generated import MAX_COPY_RANGE, MAX_RNG_SEED
+from .result import MAX_COPY_RANGE, MAX_RNG_SEED
 from .sampling import DEFAULT_DIVERSITY
 
 NO_COPY = 7  # the page's max_copy: no copied run reaches the memorisation figure's 8 words

@@ -16,7 +16,7 @@ inherit; ``quiet_tensorflow`` sets TensorFlow's log level before TensorFlow is i
 ==========================  =====================================================================
 
 ``patentrnn serve`` reads its own options' variables (``serve.config.ServeConfig``), and the page reads
-Voilà's (``web.voila``).
+Voilà's (``web.kernel``).
 """
 
 from __future__ import annotations

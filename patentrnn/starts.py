@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from . import corpus as corpus_module
 from .errors import InputError
-from .generated import MAX_SEED_CHARACTERS, MAX_SEED_WORDS, MAX_TITLE_CHARACTERS, RANDOM_WINDOW
+from .result import MAX_SEED_CHARACTERS, MAX_SEED_WORDS, MAX_TITLE_CHARACTERS, RANDOM_WINDOW
 from .vocabulary import ABSTRACT_ID, TITLE_ID
 
 

@@ -16,8 +16,8 @@ from tornado.iostream import StreamClosedError
 
 from .. import __version__
 from ..errors import InputError
-from ..generated import MAX_RNG_SEED
 from ..parameters import PARAMETERS
+from ..result import MAX_RNG_SEED
 from . import openapi
 from .requests import MAX_BODY, ApiError, as_api_error, generate_request, read_json, text_request
 from .workers import DEADLINE_S, RETRY_AFTER_S

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..generated import MAX_SEED_CHARACTERS, MAX_TITLE_CHARACTERS
 from ..parameters import PARAMETERS
+from ..result import MAX_SEED_CHARACTERS, MAX_TITLE_CHARACTERS
 from .requests import FLAGS, MAX_BODY
 
 FLAG_TEXT = {

@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass, field
 
 from ..errors import InputError
-from ..generated import MAX_SEED_CHARACTERS, MAX_TITLE_CHARACTERS
 from ..parameters import PARAMETERS
+from ..result import MAX_SEED_CHARACTERS, MAX_TITLE_CHARACTERS
 
 MAX_BODY = 16 * 1024  # bytes
 # TGI's parameters that this model does not use. A request that sets one gets 400 with the message

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from ..generated import GeneratedWord, Generation
+from ..result import GeneratedWord, Generation
 from ..vocabulary import detokenize, word_text
 from ..web.query import Query
 

@@ -176,7 +176,7 @@ def serve(config: ServeConfig, root: Path | None = None) -> int:
         config.api_queue,
     )
     stdout = {"handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout"}}}
-    from .voila import VoilaServer  # (jupyter_server and Voilà: only when serving)
+    from .server import VoilaServer  # (jupyter_server and Voilà: only when serving)
 
     VoilaServer.launch_instance(voila_argv(config, root), logging_config=stdout)
     return 0

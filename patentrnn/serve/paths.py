@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import delivery
 from ..settings import TEMPLATES, cache_dir
+from . import delivery
 
 TEMPLATE = "patentrnn"
 # URL paths under the base URL (default "/"). HEALTH_PATH is a static file: answering it

@@ -13,14 +13,14 @@ import ipywidgets as widgets
 from ..bundle import BundleError, list_bundles
 from ..corpus import CorpusError
 from ..errors import InputError
-from ..generated import MAX_SEED_WORDS, Settings
 from ..generation import load
 from ..ratelimit import RateLimit
 from ..rendering import render_originality_html
+from ..result import MAX_SEED_WORDS, Settings
 from .form import Form
+from .kernel import log_to_server, voila_query_string
 from .query import Query
 from .views import View, Word, analysis_link_html, analysis_view, links_html, view_of
-from .voila import log_to_server, voila_query_string
 from .widget import OutputView
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode
 
 from ..errors import InputError
-from ..generated import MAX_RNG_SEED, MAX_TITLE_CHARACTERS
 from ..parameters import NO_COPY, PARAMETERS
+from ..result import MAX_RNG_SEED, MAX_TITLE_CHARACTERS
 from ..vocabulary import detokenize, read_words
 
 # (the ranges, defaults and messages are patentrnn.parameters', shared with the HTTP API)

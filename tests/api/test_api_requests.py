@@ -10,9 +10,9 @@ from patentrnn.api import openapi
 from patentrnn.api.requests import MAX_BODY, ApiError, as_api_error, generate_request, read_json, text_request
 from patentrnn.api.responses import stream_event, tokens
 from patentrnn.errors import InputError
-from patentrnn.generated import GeneratedWord
 from patentrnn.parameters import PARAMETERS
 from patentrnn.ratelimit import PerClient
+from patentrnn.result import GeneratedWord
 from patentrnn.vocabulary import detokenize, word_text
 from patentrnn.web.query import Query
 

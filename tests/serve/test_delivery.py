@@ -1,4 +1,4 @@
-"""Delivery over real networks (patentrnn/delivery.py): compression, cache lifetimes, the CSP,
+"""Delivery over real networks (patentrnn/serve/delivery.py): compression, cache lifetimes, the CSP,
 a page that paints before its scripts, same-origin requests only, on ``patentrnn serve`` and on
 the Binder path (Jupyter Server with Voilà's extension). Speed belongs to benchmarks/network_speed.py."""
 
@@ -16,7 +16,7 @@ import brotli
 import pytest
 from voila_server import ROOT, free_port, stop, wait_for
 
-from patentrnn import delivery
+from patentrnn.serve import delivery
 
 CSP_SCRIPT = re.compile(r"script-src ([^;]+)")
 

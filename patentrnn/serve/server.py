@@ -18,10 +18,11 @@ from voila.app import Voila
 from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
-from .. import api, delivery
+from .. import api
 from ..bundle import list_bundles
 from ..ratelimit import RateLimit
 from ..web.preview import render as render_preview
+from . import delivery
 from .paths import KERNEL_PATH, RETRY_AFTER_S, SESSIONS_PATH, TEMPLATE, TEMPLATES, static_cache_dir
 from .sessions import Reservation, Sessions
 
