@@ -1,5 +1,6 @@
 # make app   — create .venv if missing, install, serve the app on http://127.0.0.1:8866 (patentrnn serve)
 # make test  — create or update .venv with the test extras, find or install a Chromium, then ruff and the whole suite
+# make test-fast — the core of the suite in under a minute: no servers, browsers or training runs
 # make frontend — build the app page's front end (patentrnn/web/js: npm ci, esbuild); pip install does it too
 # make screenshots — the README's screenshots, taken of the current page in Chromium
 # Re-running either is quick: installs are redone only when pyproject.toml changes.
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8866
 
-.PHONY: app test lint browser bench clean frontend screenshots
+.PHONY: app test test-fast lint browser bench clean frontend screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,11 @@ browser: $(VENV)/.installed-test
 		echo "no system Chromium: installing Playwright's (python -m playwright install chromium)"; \
 		$(BIN)/python -m playwright install chromium && $(BIN)/python tests/voila_server.py --check-browser; \
 	} || { echo "make test: no Chromium; get one with 'apt-get install -y chromium' (or, as root, '$(BIN)/python -m playwright install --with-deps chromium'), or set PATENTRNN_CHROMIUM"; exit 1; }
+
+# The developer's loop after each edit: no server, browser or training run of its own (the tiny models
+# come from the last run's cache, tests/conftest.py), under a minute.
+test-fast: $(VENV)/.installed-test $(FRONTEND)
+	$(BIN)/python -m pytest -q -m "not slow and not browser" tests
 
 test: lint browser $(FRONTEND)
 	PATENTRNN_NOTEBOOK_TINY=1 $(BIN)/python -m pytest

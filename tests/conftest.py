@@ -28,26 +28,56 @@ def data_dir() -> Path:
     return Path(path).resolve()
 
 
+TINY_CACHE = ROOT / ".pytest_cache" / "tiny-models"
+
+
+def tiny_models_key() -> str:
+    """What the tiny bundles depend on: the package's sources, this file, Keras's version. Edit any of
+    them and the next run trains the bundles again."""
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(version("keras").encode())
+    for path in sorted([*(ROOT / "patentrnn").rglob("*.py"), Path(__file__)]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory, data_dir) -> Path:
-    """A directory with three tiny bundles trained here in seconds: ``tiny`` (whole
-    abstracts), ``tiny-windows`` (the reference's windows, two LSTM layers, so that
-    the runtime's multi-layer path is exercised too) and ``tiny-tied`` (tied embeddings,
-    every regulariser and weight averaging, as the default model is trained)."""
+    """A directory with four tiny bundles trained in seconds, or copied from the last run's (under
+    .pytest_cache, keyed by ``tiny_models_key``: ``make test-fast`` then trains nothing). ``tiny``
+    (whole abstracts), ``tiny-windows`` (the reference's windows, two LSTM layers, so that the
+    runtime's multi-layer path is exercised too), ``tiny-tied`` (tied embeddings, every regulariser
+    and weight averaging, as the default model is trained) and ``tiny-title`` (it has learned where
+    a made-up abstract ends: built without Keras, it would not have)."""
+    import shutil
+
+    directory = tmp_path_factory.mktemp("models")
+    cached = TINY_CACHE / tiny_models_key()
+    if not (cached / "complete").is_file():
+        shutil.rmtree(TINY_CACHE, ignore_errors=True)
+        train_tiny_models(cached)
+        (cached / "complete").touch()
+    shutil.copytree(cached, directory, dirs_exist_ok=True, ignore=shutil.ignore_patterns("complete", "*.csv"))
+    titled_corpus(directory.parent / "titled.csv")  # (the same file: test_topic reads it beside the models)
+    return directory
+
+
+def train_tiny_models(directory: Path) -> None:
     from patentrnn.corpus import SplitConfig
     from patentrnn.train.training import TrainConfig, train
 
-    directory = tmp_path_factory.mktemp("models")
+    directory.mkdir(parents=True, exist_ok=True)
     common = dict(corpus="neural-network", preset="tiny", max_abstracts=120, epochs=2, verbose=0)
     train(TrainConfig(**common, split=SplitConfig(0.2, 0.2)), "tiny", directory)
     windows = dict(mode="windows", window=20, model_overrides={"lstm_layers": 2})
     train(TrainConfig(**common, **windows, split=SplitConfig(0.2, 0.2)), "tiny-windows", directory)
     tied = {**common, "preset": "tiny-tied", "weight_averaging": True, "ema_momentum": 0.9}
     train(TrainConfig(**tied, split=SplitConfig(0.2, 0.2)), "tiny-tied", directory)
-    titled = dict(corpus=str(titled_corpus(directory.parent / "titled.csv")), preset="tiny-tied", titles=True)
+    titled = dict(corpus=str(titled_corpus(directory / "titled.csv")), preset="tiny-tied", titles=True)
     titled.update(epochs=25, patience=25, verbose=0, split=SplitConfig(0.2, 0.2))
     train(TrainConfig(**titled), "tiny-title", directory)
-    return directory
 
 
 def titled_corpus(path: Path, count: int = 120) -> Path:

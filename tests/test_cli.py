@@ -27,6 +27,7 @@ def test_generate_seed_random_and_json(tiny_models):
     assert again.stdout == done.stdout
 
 
+@pytest.mark.slow  # (it trains or serves by itself)
 def test_evaluate_any_csv(tiny_models, tmp_path):
     csv = tmp_path / "mine.csv"
     csv.write_text('patent_abstract\n"A neural network is trained, and a zorblax learns."\nA second abstract here.\n')
@@ -37,6 +38,7 @@ def test_evaluate_any_csv(tiny_models, tmp_path):
     assert report["log_loss"] > 0 and 0 <= report["top1_accuracy"] <= report["top5_accuracy"] <= 1
 
 
+@pytest.mark.slow  # (it trains or serves by itself)
 def test_train_command_makes_a_bundle(tmp_path):
     done = run_cli("train", "--name", "cli-tiny", "--preset", "tiny", "--max-abstracts", "60", "--epochs", "1",
                    "--verbose", "0", "--models-dir", str(tmp_path))  # fmt: skip

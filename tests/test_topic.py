@@ -219,6 +219,7 @@ def test_the_title_figures_report_the_topic(tiny_models, tmp_path):
         title_figures(topical, topical, n=1)
 
 
+@pytest.mark.slow  # (it trains or serves by itself)
 def test_evaluate_reports_the_topic_on_any_corpus(tiny_models, tmp_path):
     bundle = with_topic(tiny_models, tmp_path, TopicConfig(1.0, 1.0))
     card_path = bundle.path / "card.json"

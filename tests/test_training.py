@@ -168,6 +168,7 @@ def test_list_bundles_reads_cards(tiny_models):
     assert rows["tiny"]["test"]["perplexity"] > 1
 
 
+@pytest.mark.slow  # (it trains or serves by itself)
 def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path, data_dir):
     import keras
 
@@ -191,6 +192,7 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path, data_dir):
     assert not (tmp_path / ".resumed.checkpoint").exists()
 
 
+@pytest.mark.slow  # (it trains or serves by itself)
 def test_a_title_model_can_start_from_a_model_without_titles(tiny_models, tmp_path):
     from conftest import titled_corpus
 

@@ -18,6 +18,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+import pytest
 import tomllib
 import yaml
 from haproxy_front import haproxy, haproxy_in_front
@@ -290,6 +291,7 @@ class _Replica(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow  # (it trains or serves by itself)
 def test_haproxy_sends_a_visitor_turned_away_by_a_full_replica_to_another(tmp_path):
     """One replica at its session limit (503 busy page), one with room: every page view is served,
     by the one with room, a visitor pinned to the full one included."""
