@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import settings
+from . import progress, settings
 from .documents import DocumentsError, ReadOptions, iter_documents
 from .errors import InputError
 from .settings import DATA_ENV, DATA_URL_ENV, setting
@@ -136,7 +136,7 @@ def fetch(name: str, cache_dir: Path | None = None, url: str | None = None) -> P
             known_hash=f"sha256:{source.sha256}",
             fname=source.filename,
             path=cache_dir or pooch.os_cache("patentrnn"),
-            progressbar=False,
+            progressbar=progress.shown(),  # (a tqdm bar on a terminal)
         )
     except ValueError as error:  # pooch's hash mismatch
         raise CorpusError(f"corpus {name!r}: downloaded file failed its sha256 check ({error})") from error

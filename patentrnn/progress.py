@@ -21,10 +21,29 @@ def quiet(on: bool = True):
         _quiet = before
 
 
+def shown() -> bool:
+    """Whether bars are shown here: on a terminal, unless quiet."""
+    return not _quiet and sys.stderr.isatty()
+
+
 def progress(iterable: Iterable, what: str, total: int | None = None) -> Iterable:
     """``iterable``, with a bar named ``what`` on a terminal; as it is elsewhere."""
-    if _quiet or not sys.stderr.isatty():
+    if not shown():
         return iterable
     from tqdm import tqdm
 
     return tqdm(iterable, desc=what, total=total, file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+@contextlib.contextmanager
+def working(what: str):
+    """One step of work that has no parts to count (a build in a child process): its name and the time
+    it has taken, on a terminal, while the block runs."""
+    if not shown():
+        yield
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=1, desc=what, file=sys.stderr, leave=False, bar_format="{desc}… {elapsed}") as bar:
+        yield
+        bar.update(1)

@@ -163,3 +163,24 @@ def test_long_work_shows_progress_on_a_terminal_and_not_with_json(tiny_models):
     assert status == 0 and "tiny: memorisation" in shown and "/40 [" in shown, shown[-500:]
     status, shown = _stderr_on_a_terminal([*args, "--json"], env)
     assert status == 0 and "memorisation" not in shown and "it/s" not in shown, shown[-500:]
+
+
+def test_a_download_and_an_index_build_show_progress_on_a_terminal_only(monkeypatch, capsys, tmp_path):
+    import pooch
+
+    from patentrnn import corpus, progress
+
+    seen = []
+    monkeypatch.setattr(pooch, "retrieve", lambda *args, **kwargs: seen.append(kwargs["progressbar"]) or "x.csv")
+    corpus.fetch("neural-network", cache_dir=tmp_path)
+    monkeypatch.setattr(progress, "shown", lambda: True)
+    corpus.fetch("neural-network", cache_dir=tmp_path)
+    assert seen == [False, True], "pooch's bar only where someone watches"
+    with progress.working("building x's originality index (once)"):
+        pass
+    assert "building x's originality index (once)…" in capsys.readouterr().err
+    monkeypatch.undo()
+    monkeypatch.setattr(progress.sys.stderr, "isatty", lambda: True)
+    with progress.quiet(), progress.working("hidden"):  # (the command line's --json)
+        pass
+    assert "hidden" not in capsys.readouterr().err

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .. import corpus as corpus_module
+from ..progress import working
 from ..settings import PROJECT_ROOT, cache_dir
 from . import arrays
 from .arrays import build_arrays, write_index
@@ -131,7 +132,8 @@ def load_index(
         except (OSError, ValueError) as error:
             log.warning("rebuilding the originality index %s: %s", path, error)
     if index is None:
-        built = build(card, vocabulary, split, directory)
+        with working(f"building {card.get('name', 'the model')}'s originality index (once)"):
+            built = build(card, vocabulary, split, directory)
         index = Index.open(built, identity)
     _open[path] = index
     return index

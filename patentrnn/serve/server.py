@@ -11,6 +11,7 @@ import tornado.ioloop
 import tornado.web
 from jupyter_core.utils import ensure_async
 from jupyter_server.base.handlers import APIHandler, FileFindHandler
+from jupyter_server.services.contents.largefilemanager import LargeFileManager
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import url_path_join
 from traitlets import Integer
@@ -144,6 +145,15 @@ class KernelHandler(APIHandler):
         self.finish()
 
 
+class ServedContents(LargeFileManager):
+    """The notebooks served are the repository's own, and Voilà runs them whatever their signature:
+    their cells are marked trusted without jupyter_server's "Notebook app.ipynb is not trusted"
+    warning in the log on every visit."""
+
+    def mark_trusted_cells(self, nb, path=""):
+        self.notary.mark_cells(nb, True)
+
+
 class VoilaServer(Voila):
     max_sessions = Integer(1, config=True, help="live visitor sessions before the busy page")
     api_workers = Integer(1, config=True, help="the HTTP API's worker processes")
@@ -153,6 +163,7 @@ class VoilaServer(Voila):
         self.voila_configuration.multi_kernel_manager_class = KernelManager
         self.voila_configuration.page_config_hook = self.page_config
         settings = super().init_settings()
+        self.contents_manager = settings["contents_manager"] = ServedContents(parent=self)
         settings["compress_response"] = True  # the page and JSON, gzipped as they stream
         settings["websocket_compression_options"] = {}  # permessage-deflate for the kernel's messages
         settings["patentrnn_precompressed"] = delivery.Precompressed(static_cache_dir())

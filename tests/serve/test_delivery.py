@@ -242,3 +242,15 @@ def test_the_binder_path_makes_no_third_party_request(binder, browser):
     assert page.locator(".patentrnn-lost").count() == 0, "no kernel check on this path: no false alarm"
     assert others == [], others
     context.close()
+
+
+def test_the_served_notebooks_are_trusted_without_a_warning_a_visit(caplog):
+    import nbformat
+
+    from patentrnn.serve.server import ServedContents
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    with caplog.at_level("WARNING"):
+        ServedContents().mark_trusted_cells(notebook, "app.ipynb")
+    assert notebook.cells[0].metadata.get("trusted") is True
+    assert "not trusted" not in caplog.text

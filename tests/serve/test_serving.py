@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from voila_server import PageClient, get, sessions, voila_app, wait_for
+from page_client import PageClient
+from voila_server import get, sessions, voila_app, wait_for
 
 from patentrnn import serve as serving
 from patentrnn.ratelimit import RateLimit
