@@ -29,7 +29,7 @@ from figures import private_dirty_mib
 
 generator = patentrnn.load(sys.argv[1])
 if sys.argv[2] == "network alone":
-    generator.runtime.cache = None
+    generator.runtime.cache_config = None
 texts = [" ".join(words) for words in generator.test_abstracts()]
 long = " ".join(" ".join(texts).split()[:1900])
 generator.score(texts[0])
@@ -55,8 +55,8 @@ def main(argv=None) -> int:
 
     bundle = load_bundle(args.model)
     cached, alone = Generator(bundle), Generator(bundle)
-    alone.runtime.cache = None
-    if cached.runtime.cache is None:
+    alone.runtime.cache_config = None
+    if cached.runtime.cache_config is None:
         print(f"{args.model} has no cache in its card: run `patentrnn cache --model {args.model} --write`")
         return 1
     texts = [" ".join(words) for words in cached.test_abstracts() if len(words) >= 100]
@@ -71,7 +71,7 @@ def main(argv=None) -> int:
             losses[name].append(score.log_loss)
         words.append(len(score.targets))
     print(f"{args.model}, {args.runs} test abstracts of 100+ words (median {statistics.median(words):g} scored)")
-    print(f"cache: {cached.runtime.cache}\n")
+    print(f"cache: {cached.runtime.cache_config}\n")
     for name, values in times.items():
         print(f"  {name:<15} median {statistics.median(values):7.2f} ms, p95 {p95(values):7.2f}, "
               f"mean log loss {statistics.fmean(losses[name]):.4f}")  # fmt: skip

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from . import logits as logits_module
 from .bundle import card_setting
 from .errors import InputError
 from .progress import progress
@@ -163,8 +164,7 @@ def read_states(runtime, tokens, topic=None) -> tuple[np.ndarray, np.ndarray]:
     log-probability it gave each next token."""
     states, log_probabilities = [], []
     for (h, row), following in zip(_reading(runtime, tokens, topic), tokens[1:]):
-        peak = row.max()
-        log_probabilities.append(row[following] - peak - math.log(np.exp(row - peak).sum()))
+        log_probabilities.append(logits_module.log_probabilities(row[None, :], [following])[0])
         states.append(h)
     return np.stack(states), np.asarray(log_probabilities)
 

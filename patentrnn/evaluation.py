@@ -144,8 +144,8 @@ def topic_figures(generator) -> dict:
     config = topic_module.TopicConfig(figures["weight"], figures["smoothing"], figures["neighbours"])
     runtime, texts = generator.runtime, _part(generator, "test")
     chosen = [topics.topic(runtime.title_of(tokens).ids, config) for tokens, _ in texts]
-    _, without, count = cache_log_loss(runtime, texts, runtime.cache)  # (as scoring reads: with the cache)
-    _, with_topic, _ = cache_log_loss(runtime, texts, runtime.cache, chosen)
+    _, without, count = cache_log_loss(runtime, texts, runtime.cache_config)  # (as scoring reads: with the cache)
+    _, with_topic, _ = cache_log_loss(runtime, texts, runtime.cache_config, chosen)
     return {**figures, "test_words": count, "test_log_loss_without": without, "test_log_loss_topic": with_topic}
 
 
@@ -167,7 +167,7 @@ def log_loss(
     start = len(context) + first - 1
     if cache or topic is not None:
         network, mixed, count = cache_module.read_log_loss(
-            runtime, tokens, start, [runtime.cache] if cache else [], topic
+            runtime, tokens, start, [runtime.cache_config] if cache else [], topic
         )
         return (mixed[0] if cache else network), count
     scored = score_logits(runtime.sequence_logits(tokens[:-1])[start:], np.asarray(tokens[start + 1 :]))
@@ -191,7 +191,7 @@ def title_log_loss(title_model, plain_model, records: list, train_titles: set[st
     }
     for name, chosen in subsets.items():
         figures[name] = {"abstracts": len(chosen)}
-        caches = (False, True) if title_model.runtime.cache and plain_model.runtime.cache else (False,)
+        caches = (False, True) if title_model.runtime.cache_config and plain_model.runtime.cache_config else (False,)
         for cache in caches:
             given, topical, without, plain, with_end = [], [], [], [], []
             for record in progress(chosen, f"log loss, {name}"):

@@ -23,6 +23,7 @@ from dataclasses import asdict
 from . import originality as originality_module
 from .bundle import DEFAULT_MODEL, Bundle, check_name, load_bundle, models_dir
 from .errors import InputError
+from .logits import never_written
 from .originality.guard import ALL_BLOCKED, NO_COPY_CHECK, CopyGuard
 from .result import (
     CUT_NOTE,
@@ -45,7 +46,7 @@ from .scoring import Score, score_rows, score_text
 from .scoring import ranks as rank_of  # (generation's own name `ranks` is a list)
 from .starts import Start, Starts
 from .topic import Topic, Topics
-from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID
+from .vocabulary import END_ID
 
 __all__ = ["MAX_RNG_SEED", "MAX_WORDS", "Generation", "Generator", "load"]
 
@@ -63,8 +64,7 @@ class Generator:
         self.vocabulary = bundle.vocabulary
         self.titles = self.vocabulary.has_titles  # trained with TrainConfig.titles
         # (a title model's <end> is never drawn as a word: ``_write`` draws whether to end apart)
-        banned = (PAD_ID, UNK_ID, TITLE_ID, ABSTRACT_ID, END_ID) if self.titles else (PAD_ID, UNK_ID)
-        self.sampler = Sampler(len(self.vocabulary), banned=banned)
+        self.sampler = Sampler(len(self.vocabulary), banned=never_written(self.titles))
         self.starts = Starts(self.bundle)
         self._topics: Topics | None = None  # (made from the originality index when first needed)
 
@@ -269,7 +269,7 @@ class Generator:
                 chosen.append(draw(row, sampling, rng))
             else:
                 chosen.append(draw(row, sampling, rng, guard.blocked(rows[row][: len(vocabulary)], temperature)))
-                guard.history.append(chosen[-1])
+                guard.record(chosen[-1])
             ended = chosen[-1] == end
             if row == batch - 1 or position == limit - 1 or ended:
                 count = row + 1 - ended  # (the <end> row was not drawn from, and is not shown)
@@ -302,7 +302,7 @@ class Generator:
         """The topic (``patentrnn.topic``) of the title in ``context`` (``<title> title <abstract>``), or
         None: no title, or a card without a topic, or (noted in ``notes``) no corpus to draw it from."""
         title = self.runtime.title_of(context)
-        if self.runtime.topic is None or title is None or not len(title.ids):
+        if self.runtime.topic_config is None or title is None or not len(title.ids):
             return None
         if self._topics is None:
             try:
@@ -311,7 +311,7 @@ class Generator:
                 if notes is not None:
                     notes.append(NO_TOPIC)
                 return None
-        return self._topics.topic(title.ids, self.runtime.topic)
+        return self._topics.topic(title.ids, self.runtime.topic_config)
 
     # --- scoring --------------------------------------------------------------------
 

@@ -136,10 +136,10 @@ class Runtime:
             self.title_strength = weights["logits/strength"].astype(np.float32)
             self.end_rate = weights["logits/rate"].astype(np.float64)
         # the continuous cache (``patentrnn.cache``) that ``Cursor`` adds, if the card has one
-        self.cache = CacheConfig.from_card(bundle.card)
-        self.cache_scratch = np.empty(self.vocab_size, dtype=np.float32) if self.cache else None
+        self.cache_config = CacheConfig.from_card(bundle.card)
+        self.cache_scratch = np.empty(self.vocab_size, dtype=np.float32) if self.cache_config else None
         # the title's topic (``patentrnn.topic``) that generation and scoring add, if the card has one
-        self.topic = TopicConfig.from_card(bundle.card) if config.title_context else None
+        self.topic_config = TopicConfig.from_card(bundle.card) if config.title_context else None
         # For ``Cursor``: each word's share of the first layer's product, embedding @
         # kernel (128 x 1024, 7 us), kept once computed: most words repeat. A dict of
         # 4 KB rows, capped: a zeroed 14k-row table cost far more than its written rows,
@@ -195,9 +195,7 @@ class Runtime:
         and ``<end>``'s for the length written; and its topic's, if it has one."""
         logits[title.ids] += title.strength / np.float32(temperature)
         if title.topic is not None:
-            logits[title.topic.ids] += title.topic.bonus / np.float32(temperature)
-            if title.last is not None:
-                logits[title.last] -= np.float32(title.topic.bonus_of(title.last) / temperature)
+            title.topic.apply(logits, title.last, temperature)
         if title.written:
             rate, written = self.end_rate, title.written
             logits[END_ID] += np.float32((rate[0] * np.log1p(written) + rate[1] * written / 100.0) / temperature)
@@ -273,8 +271,8 @@ class Cursor:
         self.fast = len(runtime.layers) == 1
         self.title = runtime.title_of(tokens, topic)
         self.cache = None
-        if cache and runtime.cache is not None:
-            self.cache = Cache(runtime.cache, runtime.units, runtime.cache_scratch, capacity=len(tokens) + room)
+        if cache and runtime.cache_config is not None:
+            self.cache = Cache(runtime.cache_config, runtime.units, runtime.cache_scratch, capacity=len(tokens) + room)
         if not self.fast:
             self.state = runtime.initial_state()
             for position, token in enumerate(tokens):

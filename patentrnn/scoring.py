@@ -24,8 +24,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .errors import InputError
+from .logits import never_written, softmax_parts
 from .runtime import Cursor
-from .vocabulary import ABSTRACT_ID, END_ID, PAD_ID, TITLE_ID, UNK_ID, detokenize, read_input
+from .vocabulary import detokenize, read_input
 
 MAX_SCORE_CHARACTERS = 50_000  # longer text is refused before it is cleaned or tokenized
 MAX_SCORE_WORDS = 2_000  # ~0.2 s a thousand words for the default model; longer text is refused
@@ -149,13 +150,10 @@ def score_rows(rows: np.ndarray, targets: Sequence[int], words: Sequence[str], v
     count, positions = len(targets), np.arange(len(targets))
     target_logits = rows[positions, np.asarray(targets, dtype=np.intp)]
     places = ranks(rows, targets, out=higher)
-    peaks = rows.max(axis=1)
-    scratch = np.empty_like(rows) if scratch is None else scratch
-    totals = np.exp(np.subtract(rows, peaks[:, None], out=scratch), out=scratch).sum(axis=1, dtype=np.float64)
+    peaks, totals = softmax_parts(rows, scratch)
     log_likelihood = (target_logits - peaks).astype(np.float64) - np.log(totals)
     # the top 5 by repeated argmax: 0.3 ms for 32 rows, np.argpartition 5 ms (measured)
-    banned = [PAD_ID, UNK_ID, *((TITLE_ID, ABSTRACT_ID, END_ID) if vocabulary.has_titles else ())]
-    rows[:, banned] = -np.inf  # never offered as alternatives
+    rows[:, list(never_written(vocabulary.has_titles))] = -np.inf  # never offered as alternatives
     top, top_p = [], []
     for _ in range(ALTERNATIVES):
         best = rows.argmax(axis=1)

@@ -37,6 +37,7 @@ import numpy as np
 from . import cache as cache_module
 from .bundle import card_setting
 from .errors import InputError
+from .logits import log_probabilities
 from .progress import progress
 
 NEIGHBOURS = 20  # training abstracts a topic is drawn from (their softmax weights fall fast)
@@ -75,6 +76,15 @@ class Topic:
         """The bonus of each of ``words`` (an id or an array of them): 0 for a word not in the topic."""
         at = np.minimum(np.searchsorted(self.ids, words), len(self.ids) - 1)
         return np.where(self.ids[at] == words, self.bonus[at], np.float32(0))
+
+    def apply(self, logits: np.ndarray, last=None, temperature: float = 1.0) -> np.ndarray:
+        """Add the bonus to ``logits`` (tempered by ``temperature``), in place: one row, or rows ``(n,
+        vocab)`` with ``last`` one id a row. The word just read (``last``) gains nothing at once."""
+        logits[..., self.ids] += self.bonus / np.float32(temperature)
+        if last is not None:
+            at = (np.arange(len(last)), last) if logits.ndim == 2 else last
+            logits[at] -= np.float32(self.bonus_of(last) / temperature)
+        return logits
 
 
 class Topics:
@@ -125,7 +135,7 @@ def tune(runtime, topics: Topics, texts, weights=WEIGHTS, smoothings=SMOOTHINGS)
     """Choose ``weight`` and ``smoothing`` on ``texts`` (``(tokens, first)`` of titled abstracts: score
     ``tokens[first + 1:]``; the validation split's), each read with the runtime's cache where it has one:
     returns the card's entry, with the log loss a word without and with the chosen topic."""
-    caches = [runtime.cache] if runtime.cache else []
+    caches = [runtime.cache_config] if runtime.cache_config else []
     grid = list(itertools.product(weights, smoothings))
     totals, base, count = np.zeros(len(grid)), 0.0, 0
     for tokens, first in progress(texts, "choosing the topic"):
@@ -142,9 +152,7 @@ def tune(runtime, topics: Topics, texts, weights=WEIGHTS, smoothings=SMOOTHINGS)
             continue
         for position, (weight, smoothing) in enumerate(grid):
             topic = topics.bonus(distribution, TopicConfig(weight, smoothing))
-            biased = rows.copy()
-            biased[:, topic.ids] += topic.bonus
-            biased[np.arange(len(following)), tokens[:-1]] -= topic.bonus_of(tokens[:-1])  # (the word just read)
+            biased = topic.apply(rows.copy(), last=tokens[:-1])
             totals[position] += _loss(states, tokens, biased, following, first, caches)
     best = int(totals.argmin())
     helps = totals[best] < base
@@ -162,9 +170,7 @@ def tune(runtime, topics: Topics, texts, weights=WEIGHTS, smoothings=SMOOTHINGS)
 def _loss(states, tokens, rows, following, first: int, caches) -> float:
     """Summed negative log-likelihood of ``following[first:]`` from the logits ``rows`` (with ``caches``:
     the first one's mixture)."""
-    peak = rows.max(axis=1)
-    totals = np.log(np.exp(rows - peak[:, None]).sum(axis=1)) + peak
-    log_probabilities = rows[np.arange(len(following)), following] - totals
+    read = log_probabilities(rows, following)
     if caches:
-        return cache_module.mixed_log_loss(states, tokens, log_probabilities, first, caches)[0]
-    return -float(log_probabilities[first:].sum())
+        return cache_module.mixed_log_loss(states, tokens, read, first, caches)[0]
+    return -float(read[first:].sum())

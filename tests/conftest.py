@@ -32,13 +32,17 @@ TINY_CACHE = ROOT / ".pytest_cache" / "tiny-models"
 
 
 def tiny_models_key() -> str:
-    """What the tiny bundles depend on: the package's sources, this file, Keras's version. Edit any of
-    them and the next run trains the bundles again."""
+    """What the tiny bundles depend on: the training package and what it reads and writes with (corpus,
+    documents, vocabulary, model, bundle, logits), this file, Keras's version. Edit one of them and the
+    next run trains the bundles again; an edit elsewhere (generation, serving, the page) trains nothing."""
     import hashlib
     from importlib.metadata import version
 
+    package = ROOT / "patentrnn"
+    sources = [*(package / "train").rglob("*.py"), Path(__file__)]
+    sources += [package / f"{name}.py" for name in ("corpus", "documents", "vocabulary", "model", "bundle", "logits")]
     digest = hashlib.sha256(version("keras").encode())
-    for path in sorted([*(ROOT / "patentrnn").rglob("*.py"), Path(__file__)]):
+    for path in sorted(sources):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -79,7 +79,7 @@ def test_the_cache_never_offers_the_last_words_read():
 
 
 def test_a_card_without_a_cache_runs_the_network_alone(tiny_models, tmp_path):
-    assert Runtime(load_bundle("tiny", tiny_models)).cache is None
+    assert Runtime(load_bundle("tiny", tiny_models)).cache_config is None
     assert Cursor(Runtime(with_cache(tiny_models, "tiny", tmp_path, None)), [5, 6]).cache is None
     card_path = tmp_path / "tiny" / "card.json"
     card_path.write_text(json.dumps({**json.loads(card_path.read_text()), "cache": {"weight": 0.2}}))
@@ -117,10 +117,10 @@ def test_the_cache_command_writes_the_card(tiny_models, tmp_path, data_dir):
     assert card["cache"] == figures and figures["validation_words"] > 0
     if figures["weight"] is None:  # no setting of the grid helped on validation
         assert figures["validation_log_loss_cache"] >= figures["validation_log_loss_network"]
-        assert Runtime(load_bundle("tiny-tied", tmp_path)).cache is None
+        assert Runtime(load_bundle("tiny-tied", tmp_path)).cache_config is None
     else:
         assert figures["validation_log_loss_cache"] < figures["validation_log_loss_network"]
         assert "test_log_loss_cache" in figures
-        assert Runtime(load_bundle("tiny-tied", tmp_path)).cache == CacheConfig(
+        assert Runtime(load_bundle("tiny-tied", tmp_path)).cache_config == CacheConfig(
             figures["theta"], figures["weight"], figures["skip"]
         )

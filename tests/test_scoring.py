@@ -27,7 +27,7 @@ def softmax64(logits):
 def test_log_loss_agrees_with_keras_on_real_abstracts(data_dir):
     bundle = load_bundle(PLAIN_MODEL)  # (the default title model's own reading: tests/test_runtime.py)
     generator = patentrnn.load(PLAIN_MODEL)
-    assert generator.runtime.cache is not None  # (scoring's usual reader: tests/test_cache.py)
+    assert generator.runtime.cache_config is not None  # (scoring's usual reader: tests/test_cache.py)
     network = Generator(dataclasses.replace(bundle, card={**bundle.card, "cache": None}))  # what Keras computes
     model = keras_model(bundle)
     abstracts = split_abstracts(load_corpus(bundle.card["corpus"]["name"]).abstracts, bundle.split).test[:4]

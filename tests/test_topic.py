@@ -111,7 +111,7 @@ def test_a_word_at_a_time_is_the_whole_text_reading(topics, tmp_path):
 
 def test_generation_and_scoring_use_the_cards_topic(tiny_models, tmp_path):
     plain = Generator(load_bundle("tiny-title", tiny_models))
-    assert plain.runtime.topic is None
+    assert plain.runtime.topic_config is None
     topical = Generator(with_topic(tiny_models, tmp_path, TopicConfig(2.0, 1.0)))
     settings = dict(title=TITLE, words=30, rng_seed=4, originality=False)
     first, again, off = (
@@ -190,7 +190,7 @@ def test_the_topic_command_writes_the_card(tiny_models, tmp_path, data_dir):
     card = json.loads((tmp_path / "tiny-title" / "card.json").read_text())
     assert card["topic"] == figures["tiny-title"] and figures["tiny-title"]["validation_words"] > 0
     if figures["tiny-title"]["weight"] is not None:
-        assert Runtime(load_bundle("tiny-title", tmp_path)).topic == TopicConfig(
+        assert Runtime(load_bundle("tiny-title", tmp_path)).topic_config == TopicConfig(
             figures["tiny-title"]["weight"], figures["tiny-title"]["smoothing"], figures["tiny-title"]["neighbours"]
         )
     refused = run_cli("topic", "--model", "tiny-tied", "--models-dir", str(tmp_path))

@@ -37,13 +37,13 @@ def _evaluate(args) -> int:
     if CacheConfig.from_card(bundle.card):  # scoring reads with it: the same abstracts, on the numpy runtime
         generator = Generator(bundle)  # (the bundle already read)
         texts = texts_of(generator, data.abstracts, titles)
-        network, cached, words = cache_log_loss(generator.runtime, texts, generator.runtime.cache)
+        network, cached, words = cache_log_loss(generator.runtime, texts, generator.runtime.cache_config)
         report["cache"] = {"words": words, "log_loss_network": network, "log_loss_cache": cached}  # (every word
         # after each abstract's first: a title model's first word and <end> are not, unlike the figures above)
-        if generator.runtime.topic and titles:  # and a title model's topic, drawn from its own corpus
+        if generator.runtime.topic_config and titles:  # and a title model's topic, drawn from its own corpus
             topics = [generator.topic_of(tokens[:first]) for tokens, first in texts]
             report["cache"]["log_loss_topic"] = cache_log_loss(
-                generator.runtime, texts, generator.runtime.cache, topics
+                generator.runtime, texts, generator.runtime.cache_config, topics
             )[1]
     if args.json:
         print(json.dumps(report, indent=2))

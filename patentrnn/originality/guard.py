@@ -39,5 +39,9 @@ class CopyGuard:
         self.removed += float(weights[blocked].sum() / weights.sum())
         return blocked
 
+    def record(self, word: int) -> None:
+        """The word drawn: the next step's run ends with it."""
+        self.history.append(word)
+
     def summary(self) -> dict:
         return {"max_copy": self.span, "steered": self.steered, "mass_removed": round(self.removed, 6)}

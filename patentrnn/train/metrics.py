@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..errors import InputError
+from ..logits import log_probabilities
 from ..model import ModelConfig
 from ..progress import progress
 from ..vocabulary import UNK_ID, Vocabulary
@@ -19,13 +20,11 @@ def score_logits(logits: np.ndarray, targets: np.ndarray) -> dict:
 
     ``logits`` is ``(n, vocab)``, ``targets`` is ``(n,)``."""
     logits = logits.astype(np.float64)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_z = np.log(np.exp(shifted).sum(axis=1))
-    target_logit = shifted[np.arange(len(targets)), targets]
+    target_logit = logits[np.arange(len(targets)), targets]
     # rank = how many words score strictly higher than the target
-    rank = (shifted > target_logit[:, None]).sum(axis=1)
+    rank = (logits > target_logit[:, None]).sum(axis=1)
     return {
-        "nll": float((log_z - target_logit).sum()),
+        "nll": -float(log_probabilities(logits, targets).sum()),
         "top1": int((rank < 1).sum()),
         "top5": int((rank < 5).sum()),
         "count": len(targets),
