@@ -9,37 +9,31 @@ only a blurred memory of what it read. The cache keeps, for each word read so fa
 
 so a word is likelier when the network is in a state like one in which it met that word before. For
 a title model, the title's words are in the cache from the start. Nothing is trained: ``theta``,
-``weight`` and ``skip`` are chosen on the validation split (``tune``) and kept in the bundle's card
+``weight`` and ``skip`` are chosen on the validation split (``tuning.tune_cache``) and kept in the bundle's card
 (``"cache"``); a bundle without them reads with the network alone. Tags, ``<unk>`` and padding never
 enter the cache, nor do the last ``skip`` words read: the state after a word is much like the state
 before it, so a cache that may offer the word just read mostly offers it again (on the title model's
 validation split, 4.072 nats with skip 0, 4.028 with skip 3).
 
-Scoring reads with it (``Cursor``; the default model's test log loss 4.439 → 4.111, models/README.md).
+Scoring reads with it (``Cursor``; what it gains on each model's test split: models/README.md).
 Generation does not: sampled from, the mixture copied the text into itself ("relates transactions
 that invention also relates transactions"). ``Cache.mix`` changes only the cached words' logits (a few
 dozen), at any temperature, for one more pass over the vocabulary a word (scoring 1.16–1.28× the time
-of the network alone, ``benchmarks/cache_speed.py``); ``mixed_log_loss`` is the same mixture for whole texts
-at once, which ``tune`` evaluates on a grid.
+of the network alone, ``benchmarks/cache_speed.py``); ``tuning.mixed_log_loss`` is the same mixture for
+whole texts at once, which ``tuning.tune_cache`` evaluates on a grid.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
-from . import logits as logits_module
 from .bundle import card_setting
 from .errors import InputError
-from .progress import progress
 from .vocabulary import END_ID
 
-THETAS = (1.0, 2.0, 3.0, 4.0, 6.0)
-WEIGHTS = (0.1, 0.15, 0.2, 0.25, 0.3)
-SKIPS = (1, 2, 3)
 CARD_KEY = "cache"
 
 
@@ -122,88 +116,3 @@ class Cache:
         mixed = np.logaddexp(cached, np.log(share + 1e-300) + log_total)
         row[self.ids] = mixed / temperature
         return logits
-
-
-def mixed_log_loss(states: np.ndarray, tokens: np.ndarray, log_probabilities: np.ndarray, first: int,
-                   configs: list[CacheConfig]) -> list[float]:  # fmt: skip
-    """Summed negative log-likelihood of ``tokens[first + 1:]`` under each config's mixture, from the
-    network's states ``states[t]`` (after reading ``tokens[t]``) and its log-probabilities of each
-    next token, ``log_probabilities[t]`` of ``tokens[t + 1]``. The whole text at once; ``Cache.mix``
-    gives the same, a word at a time (a test holds them together)."""
-    n = len(log_probabilities)
-    following = tokens[1 : n + 1]
-    valid = following > END_ID
-    same = following[None, :] == following[:, None]
-    similarity = states.astype(np.float64) @ states.T.astype(np.float64)
-    scored = slice(first, n)
-    network = np.exp(log_probabilities.astype(np.float64))
-    losses = []
-    for config in configs:
-        earlier = np.tril(np.ones((n, n), dtype=bool), -1 - config.skip) & valid[None, :]
-        any_key = earlier.any(axis=1)
-        scores = np.where(earlier, config.theta * similarity, -np.inf)
-        scores -= np.where(any_key, scores.max(axis=1), 0.0)[:, None]
-        weights = np.exp(scores)
-        cache = np.where(any_key, (weights * same).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-300), 0.0)
-        mixed = np.where(any_key, (1 - config.weight) * network + config.weight * cache, network)
-        losses.append(float(-np.log(mixed[scored]).sum()))
-    return losses
-
-
-def _reading(runtime, tokens, topic=None):
-    """The network alone reading ``tokens`` (as ``Runtime.sequence_logits``; a title model with its
-    title's ``topic``, if given): ``(state, logits)`` after each token but the last, one at a time."""
-    vocab, state, title = runtime.vocab_size, runtime.initial_state(), runtime.title_of(tokens, topic)
-    for token in tokens[:-1]:
-        state, h = runtime.advance(state, int(token), title)
-        yield h, runtime.logits(h, title=title)[:vocab].astype(np.float64)
-
-
-def read_states(runtime, tokens, topic=None) -> tuple[np.ndarray, np.ndarray]:
-    """The network alone reading ``tokens`` (``_reading``): its states after each but the last, and the
-    log-probability it gave each next token."""
-    states, log_probabilities = [], []
-    for (h, row), following in zip(_reading(runtime, tokens, topic), tokens[1:]):
-        log_probabilities.append(logits_module.log_probabilities(row[None, :], [following])[0])
-        states.append(h)
-    return np.stack(states), np.asarray(log_probabilities)
-
-
-def read_logits(runtime, tokens) -> tuple[np.ndarray, np.ndarray]:
-    """As ``read_states``, with the whole logits after each token but the last, ``(n, vocab)``
-    float64 (for ``topic.tune``, which tries many bonuses on them; keep texts short)."""
-    states, rows = zip(*_reading(runtime, tokens))
-    return np.stack(states), np.stack(rows)
-
-
-def read_log_loss(
-    runtime, tokens, first: int, configs: list[CacheConfig], topic=None
-) -> tuple[float, list[float], int]:
-    """Summed negative log-likelihood of ``tokens[first + 1:]``: the network alone's (with ``topic``, a
-    title's bonus: ``patentrnn.topic``), each config's mixture's, and how many tokens that is."""
-    tokens = np.asarray(tokens, dtype=np.intp)
-    states, log_probabilities = read_states(runtime, tokens, topic)
-    network = -float(log_probabilities[first:].sum())
-    return network, mixed_log_loss(states, tokens, log_probabilities, first, configs), len(log_probabilities) - first
-
-
-def tune(runtime, texts: list[tuple[list[int], int]], thetas=THETAS, weights=WEIGHTS, skips=SKIPS) -> dict:
-    """Choose ``theta``, ``weight`` and ``skip`` on ``texts`` (``(tokens, first)``: score ``tokens[first + 1:]``;
-    the validation split's): returns the card's entry, the chosen config and the log loss a word of
-    the network alone and with it, or with ``theta``/``weight`` None when no cache helps."""
-    configs = [CacheConfig(*values) for values in itertools.product(thetas, weights, skips)]
-    totals, network, count = np.zeros(len(configs)), 0.0, 0
-    for tokens, first in progress(texts, "choosing the cache"):
-        alone, mixed, words = read_log_loss(runtime, tokens, first, configs)
-        totals += mixed
-        network += alone
-        count += words
-    best = int(totals.argmin())
-    helps = totals[best] < network
-    return {
-        **(asdict(configs[best]) if helps else {"theta": None, "weight": None, "skip": None}),
-        "validation_words": count,
-        "validation_log_loss_network": round(network / count, 4),
-        "validation_log_loss_cache": round(float(totals[best]) / count, 4),
-        "grid": {"thetas": list(thetas), "weights": list(weights), "skips": list(skips)},
-    }

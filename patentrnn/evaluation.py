@@ -17,7 +17,7 @@ import numpy as np
 
 from . import cache as cache_module
 from . import corpus as corpus_module
-from . import originality
+from . import originality, tuning
 from . import topic as topic_module
 from .errors import InputError
 from .progress import progress
@@ -85,7 +85,7 @@ def memorisation_key(max_copy=None) -> str:
 
 
 def texts_of(generator, abstracts: list[str], titles: list[str | None] | None = None) -> list[tuple[list[int], int]]:
-    """``(tokens, first)`` of each abstract, as ``cache.tune`` takes them: a title model's read after
+    """``(tokens, first)`` of each abstract, as ``tuning.tune_cache`` takes them: a title model's read after
     their title (when it has known words); every word after the abstract's first scored."""
     texts = []
     for abstract, title in zip(abstracts, titles or [None] * len(abstracts)):
@@ -109,15 +109,15 @@ def cache_log_loss(runtime, texts: list[tuple[list[int], int]], config, topics=N
     its title's topic."""
     network, mixed, count = 0.0, 0.0, 0
     for (tokens, first), topic in progress(zip(texts, topics or [None] * len(texts)), "reading", len(texts)):
-        alone, cached, words = cache_module.read_log_loss(runtime, tokens, first, [config] if config else [], topic)
+        alone, cached, words = tuning.read_log_loss(runtime, tokens, first, [config] if config else [], topic)
         network, mixed, count = network + alone, mixed + (cached[0] if cached else alone), count + words
     return round(network / count, 4), round(mixed / count, 4), count
 
 
 def cache_figures(generator) -> dict:
     """The card's ``"cache"``: ``theta``, ``weight`` and ``skip`` chosen on the validation split
-    (``cache.tune``), and the test split's log loss with the network alone and with the cache."""
-    figures = cache_module.tune(generator.runtime, _part(generator, "validation"))
+    (``tuning.tune_cache``), and the test split's log loss with the network alone and with the cache."""
+    figures = tuning.tune_cache(generator.runtime, _part(generator, "validation"))
     if figures["weight"] is None:
         return figures
     config = cache_module.CacheConfig(figures["theta"], figures["weight"], figures["skip"])
@@ -133,12 +133,12 @@ def cache_figures(generator) -> dict:
 
 def topic_figures(generator) -> dict:
     """The card's ``"topic"`` of a title model: ``weight`` and ``smoothing`` chosen on the validation
-    split (``topic.tune``, read with the cache as scoring reads), and the test split's log loss without
+    split (``tuning.tune_topic``, read with the cache as scoring reads), and the test split's log loss without
     and with the topic."""
     if not generator.titles:
         raise InputError(f"model {generator.name!r} was not trained with titles: a topic needs a title")
     topics = topic_module.Topics(originality.index_for(generator.bundle), generator.runtime.vocab_size)
-    figures = topic_module.tune(generator.runtime, topics, _part(generator, "validation"))
+    figures = tuning.tune_topic(generator.runtime, topics, _part(generator, "validation"))
     if figures["weight"] is None:
         return figures
     config = topic_module.TopicConfig(figures["weight"], figures["smoothing"], figures["neighbours"])
@@ -166,7 +166,7 @@ def log_loss(
     tokens = [*context, *ids]
     start = len(context) + first - 1
     if cache or topic is not None:
-        network, mixed, count = cache_module.read_log_loss(
+        network, mixed, count = tuning.read_log_loss(
             runtime, tokens, start, [runtime.cache_config] if cache else [], topic
         )
         return (mixed[0] if cache else network), count

@@ -12,11 +12,12 @@ import pytest
 from conftest import run_cli
 
 from patentrnn.bundle import BundleError, load_bundle
-from patentrnn.cache import Cache, CacheConfig, mixed_log_loss, read_states, tune
+from patentrnn.cache import Cache, CacheConfig
 from patentrnn.evaluation import log_loss
 from patentrnn.generation import Generator
 from patentrnn.runtime import Cursor, Runtime
 from patentrnn.train.examples import titled_sequence
+from patentrnn.tuning import mixed_log_loss, read_states, tune_cache
 from patentrnn.vocabulary import ABSTRACT_ID
 
 TEXT = "A valve for heating is disclosed . The valve has a heating element . The heating element heats the valve ."
@@ -92,7 +93,7 @@ def test_a_card_without_a_cache_runs_the_network_alone(tiny_models, tmp_path):
 def test_tuning_chooses_a_cache_that_helps_on_validation(tiny_models):
     bundle = load_bundle("tiny-tied", tiny_models)
     texts = [(bundle.vocabulary.encode(TEXT), 0), (bundle.vocabulary.encode(TEXT.lower()), 0)]
-    figures = tune(Runtime(bundle), texts, thetas=(0.5, 2.0), weights=(0.1, 0.3), skips=(0, 2))
+    figures = tune_cache(Runtime(bundle), texts, thetas=(0.5, 2.0), weights=(0.1, 0.3), skips=(0, 2))
     assert figures["weight"] in (0.1, 0.3) and figures["skip"] in (0, 2)
     assert figures["validation_log_loss_cache"] < figures["validation_log_loss_network"]
     assert figures["validation_words"] == sum(len(tokens) - 1 for tokens, _ in texts)

@@ -13,12 +13,12 @@ from conftest import run_cli
 
 from patentrnn import originality
 from patentrnn.bundle import BundleError, load_bundle
-from patentrnn.cache import read_states
 from patentrnn.evaluation import log_loss
 from patentrnn.generation import NO_TOPIC, Generator
 from patentrnn.runtime import Cursor, Runtime
-from patentrnn.topic import TopicConfig, Topics, tune
+from patentrnn.topic import TopicConfig, Topics
 from patentrnn.train.examples import titled_sequence
+from patentrnn.tuning import read_states, tune_topic
 from patentrnn.vocabulary import ABSTRACT_ID
 
 TITLE = "Valve for heating"
@@ -74,13 +74,13 @@ def test_the_validation_and_test_abstracts_are_never_drawn_from(topics):
     held_out = np.flatnonzero(parts != 0)
     assert len(held_out)
     for row in held_out[:5]:  # a held-out abstract's own words as the title
-        document = source._document(row)
+        document = source.index.document(row)
         scores = source.index.scores(document.astype(np.int64))
         assert scores[row] > 0  # BM25 would find it ...
         ids, _ = source.distribution(document, neighbours=len(parts))
         training_words = set()
         for kept in np.flatnonzero(parts == 0):
-            training_words |= set(source._document(kept).tolist())
+            training_words |= set(source.index.document(kept).tolist())
         assert set(ids.tolist()) <= training_words  # ... but only training abstracts lend words
 
 
@@ -164,14 +164,14 @@ def test_tuning_chooses_a_topic_that_helps_on_validation(topics):
     for title, text in [(TITLE, TEXT), ("Pump for mixing", "A pump for mixing has a shaft . The pump mixes .")]:
         tokens = titled_sequence(bundle.vocabulary, text, title)[0]
         texts.append((tokens, int(np.flatnonzero(tokens == ABSTRACT_ID)[0])))
-    figures = tune(runtime, source, texts, weights=(0.5, 2.0), smoothings=(1.0,))
+    figures = tune_topic(runtime, source, texts, weights=(0.5, 2.0), smoothings=(1.0,))
     assert figures["validation_words"] == sum(len(tokens) - 1 - first for tokens, first in texts)
     if figures["weight"] is not None:
         assert figures["validation_log_loss_topic"] < figures["validation_log_loss_without"]
     # the figure without a topic is the network's own log loss, and with one, the runtime's reading with it
     expected = sum(-read_states(runtime, tokens)[1][first:].sum() for tokens, first in texts)
     assert figures["validation_log_loss_without"] == round(expected / figures["validation_words"], 4)
-    one = tune(runtime, source, texts, weights=(2.0,), smoothings=(1.0,))
+    one = tune_topic(runtime, source, texts, weights=(2.0,), smoothings=(1.0,))
     config = TopicConfig(2.0, 1.0)
     topical = 0.0
     for tokens, first in texts:

@@ -167,6 +167,21 @@ class Index:
         offsets = self.arrays["about_offsets"]
         return tuple(json.loads(self.arrays["about"][offsets[row] : offsets[row + 1]].tobytes()))
 
+    def in_training(self) -> np.ndarray:
+        """Which documents are training abstracts (one bool a row)."""
+        return self.arrays["parts"] == PARTS.index("train")
+
+    def document(self, row: int) -> np.ndarray:
+        """A document's word ids."""
+        offsets = self.arrays["document_offsets"]
+        return self.arrays["documents"][offsets[row] : offsets[row + 1]].astype(np.intp)
+
+    def word_counts(self, rows: np.ndarray, vocab_size: int) -> np.ndarray:
+        """How often each word id appears in the documents that ``rows`` (one bool a row) selects."""
+        offsets, documents = self.arrays["document_offsets"], self.arrays["documents"]
+        selected = np.repeat(rows, np.diff(offsets))  # each word of the documents
+        return np.bincount(documents[selected], minlength=vocab_size)
+
     def training_row(self, stream_position: int) -> int:
         starts = self.arrays["stream_starts"]
         return int(self.arrays["stream_rows"][np.searchsorted(starts, stream_position, side="right") - 1])
