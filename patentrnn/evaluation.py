@@ -114,6 +114,25 @@ def cache_log_loss(runtime, texts: list[tuple[list[int], int]], config, topics=N
     return round(network / count, 4), round(mixed / count, 4), count
 
 
+def reading_figures(bundle, abstracts: list[str], titles: list[str | None] | None) -> dict | None:
+    """How scoring reads ``abstracts`` (``patentrnn evaluate``): the log loss a word of the network alone,
+    with the bundle's cache and, for a title model with a topic, with its titles' topics; None without a
+    cache. Every word after each abstract's first counts (a title model's first word and ``<end>`` do
+    not, unlike Keras's figures)."""
+    if not cache_module.CacheConfig.from_card(bundle.card):
+        return None
+    from .generation import Generator
+
+    generator = Generator(bundle)
+    runtime, texts = generator.runtime, texts_of(generator, abstracts, titles)
+    network, cached, words = cache_log_loss(runtime, texts, runtime.cache_config)
+    figures = {"words": words, "log_loss_network": network, "log_loss_cache": cached}
+    if runtime.topic_config and titles:  # a title model's topic, drawn from its own corpus
+        topics = [generator.topic_of(tokens[:first]) for tokens, first in texts]
+        figures["log_loss_topic"] = cache_log_loss(runtime, texts, runtime.cache_config, topics)[1]
+    return figures
+
+
 def cache_figures(generator) -> dict:
     """The card's ``"cache"``: ``theta``, ``weight`` and ``skip`` chosen on the validation split
     (``tuning.tune_cache``), and the test split's log loss with the network alone and with the cache."""

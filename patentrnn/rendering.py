@@ -231,3 +231,19 @@ def render_memorisation(name: str, row: dict, written: bool = False) -> str:
             f"{row['mass_removed_mean']:.1%} of the probability each"
         )
     return line + (" (written to its card.json)" if written else "")
+
+
+def render_evaluation(report: dict) -> str:
+    """``patentrnn evaluate``'s report as one line of text."""
+    line = (
+        f"{report['model']} on {report['corpus']} ({report['abstracts']} abstracts, {report['targets']} targets, "
+        f"{report['unk_target_share']:.1%} unknown): log loss {report['log_loss']:.4f}, perplexity "
+        f"{report['perplexity']:.2f}, top-1 {report['top1_accuracy']:.2%}, top-5 {report['top5_accuracy']:.2%}"
+    )
+    reading = report.get("cache")
+    if reading:
+        network, cached = reading["log_loss_network"], reading["log_loss_cache"]
+        line += f"; after each first word, {network:.4f}, with the cache {cached:.4f}"
+        if "log_loss_topic" in reading:
+            line += f", and the title's topic {reading['log_loss_topic']:.4f}"
+    return line

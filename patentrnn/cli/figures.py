@@ -17,10 +17,9 @@ def _evaluate(args) -> int:
 
     quiet_tensorflow()
     from ..bundle import keras_model, load_bundle
-    from ..cache import CacheConfig
     from ..corpus import load_corpus
-    from ..evaluation import cache_log_loss, texts_of
-    from ..generation import Generator
+    from ..evaluation import reading_figures
+    from ..rendering import render_evaluation
     from ..train.metrics import evaluate_model
 
     bundle = load_bundle(args.model, args.models_dir)
@@ -34,33 +33,10 @@ def _evaluate(args) -> int:
         "abstracts": len(data.abstracts),
         **metrics,
     }
-    if CacheConfig.from_card(bundle.card):  # scoring reads with it: the same abstracts, on the numpy runtime
-        generator = Generator(bundle)  # (the bundle already read)
-        texts = texts_of(generator, data.abstracts, titles)
-        network, cached, words = cache_log_loss(generator.runtime, texts, generator.runtime.cache_config)
-        report["cache"] = {"words": words, "log_loss_network": network, "log_loss_cache": cached}  # (every word
-        # after each abstract's first: a title model's first word and <end> are not, unlike the figures above)
-        if generator.runtime.topic_config and titles:  # and a title model's topic, drawn from its own corpus
-            topics = [generator.topic_of(tokens[:first]) for tokens, first in texts]
-            report["cache"]["log_loss_topic"] = cache_log_loss(
-                generator.runtime, texts, generator.runtime.cache_config, topics
-            )[1]
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        cache = report.get("cache")
-        print(
-            f"{bundle.name} on {data.name} ({len(data.abstracts)} abstracts, {metrics['targets']} targets, "
-            f"{metrics['unk_target_share']:.1%} unknown): log loss {metrics['log_loss']:.4f}, perplexity "
-            f"{metrics['perplexity']:.2f}, top-1 {metrics['top1_accuracy']:.2%}, top-5 {metrics['top5_accuracy']:.2%}"
-            + (
-                f"; after each first word, {cache['log_loss_network']:.4f}, "
-                f"with the cache {cache['log_loss_cache']:.4f}"
-                + (f", and the title's topic {cache['log_loss_topic']:.4f}" if "log_loss_topic" in cache else "")
-                if cache
-                else ""
-            )
-        )
+    reading = reading_figures(bundle, data.abstracts, titles)  # (scoring's reading, on the numpy runtime)
+    if reading:
+        report["cache"] = reading
+    print(json.dumps(report, indent=2) if args.json else render_evaluation(report))
     return 0
 
 
