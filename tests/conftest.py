@@ -33,17 +33,21 @@ TINY_CACHE = ROOT / ".pytest_cache" / "tiny-models"
 
 def tiny_models_key() -> str:
     """What the tiny bundles depend on: the training package and what it reads and writes with (corpus,
-    documents, vocabulary, model, bundle, logits), this file, Keras's version. Edit one of them and the
-    next run trains the bundles again; an edit elsewhere (generation, serving, the page) trains nothing."""
+    documents, vocabulary, model, bundle, logits), the recipe below, Keras's version. Edit one of them
+    and the next run trains the bundles again; an edit elsewhere (generation, serving, the page) trains
+    nothing."""
     import hashlib
+    import inspect
     from importlib.metadata import version
 
     package = ROOT / "patentrnn"
-    sources = [*(package / "train").rglob("*.py"), Path(__file__)]
+    sources = [*(package / "train").rglob("*.py")]
     sources += [package / f"{name}.py" for name in ("corpus", "documents", "vocabulary", "model", "bundle", "logits")]
     digest = hashlib.sha256(version("keras").encode())
     for path in sorted(sources):
         digest.update(path.read_bytes())
+    for recipe in (train_tiny_models, titled_corpus):
+        digest.update(inspect.getsource(recipe).encode())
     return digest.hexdigest()[:16]
 
 
@@ -193,3 +197,18 @@ def browser():
         browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+SERVING_FIXTURES = {"server", "small_server", "api", "binder"}
+BROWSER_FIXTURES = {"browser", "page", "open_page"}
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that starts a server or a browser (through these fixtures) is marked ``slow`` or
+    ``browser`` as well, whatever its module says: ``make test-fast`` leaves them all out."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SERVING_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        if fixtures & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
