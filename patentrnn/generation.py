@@ -226,6 +226,7 @@ class Generator:
                 "total_ms": round((finished - run.started) * 1000, 3),
             },
         )
+        result._generator = self  # (not a field: a notebook's display branches with it, to_dict never sees it)
         if originality:
             checked = time.perf_counter()
             result.originality, note = originality_module.for_generation(self.bundle, result)

@@ -64,12 +64,11 @@ def _patent_link(document) -> str:
     return f"{link}{escape(document.label)}</a>"
 
 
-def render_originality_html(result: Generation) -> str:
+def render_originality_html(check: originality.Originality | None) -> str:
     """The panel under the output: the longest span copied from a training abstract and the
     closest real patents (in random mode, the abstract the seed came from is named apart).
-    Empty when the check could not run: the result's notes then say, in one line, that it
+    Empty when the check could not run (None): the result's notes then say, in one line, that it
     needs the corpus."""
-    check = result.originality
     if check is None:
         return ""
     copy = check.longest_copy

@@ -95,6 +95,13 @@ class Generation:
     def actual_text(self) -> str | None:
         return None if self.actual_words is None else detokenize(self.actual_words)
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """In a notebook, the page's output view (``web.display``): live, branching in place, while the
+        generator that wrote it is; plain text elsewhere."""
+        from .web.display import generation_bundle
+
+        return generation_bundle(self, getattr(self, "_generator", None), include, exclude)
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data.update(

@@ -84,6 +84,12 @@ class Score:
     def text(self) -> str:
         return detokenize(word.word for word in self.words)
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """In a notebook, the page's analyse view (``web.display``); plain text elsewhere."""
+        from .web.display import score_bundle
+
+        return score_bundle(self, include, exclude)
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data.update(perplexity=self.perplexity, shares=dict(zip(BUCKET_NAMES, self.shares)), text=self.text)

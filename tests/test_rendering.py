@@ -41,7 +41,6 @@ def test_plain_text_download(generator):
 
 
 def test_documents_of_your_own_are_named_by_their_place_never_an_empty_patent_number():
-    from types import SimpleNamespace
 
     from patentrnn.originality import CopiedSpan, NearPatent, Originality, patent_url
     from patentrnn.rendering import render_originality_html, render_originality_text
@@ -52,6 +51,6 @@ def test_documents_of_your_own_are_named_by_their_place_never_an_empty_patent_nu
     check = Originality(6, 0, copy, [near, real], "mine.txt")
     text = render_originality_text(check)
     assert "document 12" in text and "US (" not in text and "US " not in text.replace("US5630018", "")
-    html = render_originality_html(SimpleNamespace(originality=check))
+    html = render_originality_html(check)
     assert "document 12" in html and 'href=""' not in html and "US5630018</a>" in html
     assert '<div class="excerpt">A pump for mixing paint' in html, "no stray quote"

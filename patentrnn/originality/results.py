@@ -61,6 +61,12 @@ class Originality:
     corpus: str
     timings: dict = field(default_factory=dict)  # milliseconds
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """In a notebook, the page's originality panel (``web.display``); plain text elsewhere."""
+        from ..web.display import originality_bundle
+
+        return originality_bundle(self)
+
     @property
     def copied_words(self) -> int:
         return self.longest_copy.length if self.longest_copy else 0

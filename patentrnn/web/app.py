@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import secrets
 import time
@@ -16,7 +15,8 @@ from ..errors import InputError
 from ..generation import load
 from ..ratelimit import RateLimit
 from ..rendering import render_originality_html
-from ..result import MAX_SEED_WORDS, Settings
+from ..result import Settings
+from . import branching
 from .form import Form
 from .kernel import log_to_server, voila_query_string
 from .query import Query
@@ -199,7 +199,7 @@ class App:
             self.originality.value = ""
             self.links.value = analysis_link_html(view.score) if view.score is not None else ""
             return
-        self.originality.value = render_originality_html(result)
+        self.originality.value = render_originality_html(result.originality)
         self.links.value = links_html(result)
         count = result.copy_guard["steered"] if result.copy_guard else 0
         steered = f" {count} word{'s' * (count != 1)} steered away from a copy." if count else ""
@@ -216,20 +216,13 @@ class App:
         rng seed. The page can send anything: what does not match the output is refused."""
         view = self.output.state
         try:
-            if type(block) is not int or type(index) is not int or block < 0 or index < 0:
-                raise TypeError
-            item = view.blocks[block].words[index]
-            if word not in [name for name, _ in item.alternatives]:
-                raise ValueError
-        except (TypeError, IndexError, ValueError):
-            log.warning("branch request that matches nothing on the page: %r", (block, index, str(word)[:80]))
-            self._message("That choice is no longer on the page.")
+            prefix, item = branching.choice(view, block, index, word)
+        except InputError as error:
+            if str(error) == branching.GONE:
+                log.warning("branch request that matches nothing on the page: %r", (block, index, str(word)[:80]))
+            self._message(str(error))
             return
         if not self._allowed():
-            return
-        prefix = view.blocks[block].context + view.blocks[block].words[:index]
-        if len(prefix) + 1 > MAX_SEED_WORDS:
-            self._message(f"The text is too long to branch: pick a word among its first {MAX_SEED_WORDS}.")
             return
         self._message("Generating…", "info")
         try:
@@ -246,17 +239,13 @@ class App:
     def _branch(self, view: View, prefix: list[Word], word: str):
         result = view.result
         if result is not None:
-            settings = result.settings
-            if result.title_words and settings.title is None:  # random mode: the real title
-                settings = dataclasses.replace(settings, title=result.title_text)
-            generator = self._load(result.model)
+            settings, generator = branching.settings_of(result), self._load(result.model)
         else:  # branching from an analysed text: the form's settings
             generator = self._load(self.form.model.value)
             arguments = self.form.read().generate_arguments()
             settings = Settings(**{key: value for key, value in arguments.items() if key not in ("seed", "title")})
-        branched, scored = generator.branch([kept.word for kept in prefix], word, settings)
-        chosen = dataclasses.replace(Word.scored(scored, net=True), chosen=True)
-        self._show(view_of(generator, branched, prefix, chosen))
+        new_view, branched = branching.branched(generator, prefix, word, settings)
+        self._show(new_view)
         return branched
 
     def undo(self, **ignored) -> None:

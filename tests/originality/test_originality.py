@@ -182,7 +182,7 @@ def test_without_the_corpus_generation_works_and_says_so(tmp_path, monkeypatch):
     assert result.originality is None
     assert result.notes == [originality.UNAVAILABLE]
     assert "\n" not in originality.UNAVAILABLE and "PATENTRNN" not in originality.UNAVAILABLE
-    assert render_originality_html(result) == ""
+    assert render_originality_html(result.originality) == ""
     with pytest.raises(originality.OriginalityUnavailable):
         offline.originality("A neural network")
 
@@ -255,7 +255,7 @@ def test_highlighted_words_are_the_copied_span(default_generator):
         copy = result.originality.longest_copy
         assert [position for position, _ in copied] == list(range(copy.start, copy.start + copy.length))
         assert [word for _, word in copied] == copy.words
-        panel = render_originality_html(result)
+        panel = render_originality_html(result.originality)
         assert f'Longest copied span: <b class="length">{copy.length} word' in panel
         assert panel.count('<li class="near"') == 3
         for near in result.originality.nearest:
@@ -280,7 +280,7 @@ def test_titles_and_numbers_are_shown_as_text(default_generator):
         for near in result.originality.nearest
     ]
     result.originality.longest_copy = replace(result.originality.longest_copy, title=hostile, words=[hostile])
-    panel = render_originality_html(result)
+    panel = render_originality_html(result.originality)
     assert "<script>" not in panel and "&lt;script&gt;alert(1)&lt;/script&gt;" in panel
     assert "US1&quot;&gt;&lt;script&gt;x&lt;/script&gt;" in panel
     assert hostile in render_originality_text(result.originality)  # plain text, for a terminal
