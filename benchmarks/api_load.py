@@ -31,7 +31,7 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # (before numpy: as the server's processes run)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from capacity import load, p95  # noqa: E402
+from serving_figures import load, p95  # noqa: E402
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError  # noqa: E402
 from voila_server import benchmark_env, kernel_pids, pss_mib, voila_app, wait_api_ready  # noqa: E402
 from widget_client import Visitor  # noqa: E402

@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import math
 import os
 import random
@@ -42,108 +41,22 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from haproxy_front import haproxy_in_front  # noqa: E402
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError  # noqa: E402
-from voila_server import kernel_pids, pss_mib, rss_mib, voila_app  # noqa: E402
-from widget_client import Busy, Visitor  # noqa: E402
+from serving_figures import counts, cpu_seconds, load, p95, server_memory, summary  # noqa: E402
+from tornado.httpclient import HTTPClientError  # noqa: E402
+from voila_server import kernel_pids, voila_app  # noqa: E402
+from widget_client import QUERY, WORDS, Busy, Views, Visitor, paced_clicks, view  # noqa: E402
 
-from patentrnn.serve import SESSIONS_PATH, ServeConfig  # noqa: E402
+from patentrnn.serve import ServeConfig  # noqa: E402
 
-QUERY = "?words=100&seed=A+neural+network"
-WORDS = 100
 CULL_WINDOW_S = 180  # the issue's bound: a lost tab's kernel may live 3 minutes (timeout 120 s + checks every 30 s)
 
 
 # --- figures -----------------------------------------------------------------------------------
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20, method="inclusive")[18] if len(values) > 1 else values[0]
-
-
-def summary(values: list[float], scale: float = 1, unit: str = "") -> str:
-    if not values:
-        return "no values"
-    return (f"median {statistics.median(values) * scale:.0f}{unit}, p95 {p95(values) * scale:.0f}{unit}, "
-            f"max {max(values) * scale:.0f}{unit} (n={len(values)})")  # fmt: skip
-
-
-def load() -> str:
-    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def server_memory(server_pid: int) -> dict:
-    """PSS of the server and of each of its kernels (MiB)."""
-    kernels = []
-    for pid in kernel_pids(server_pid):
-        with contextlib.suppress(OSError, StopIteration):
-            kernels.append((pss_mib(pid), rss_mib(pid)))
-    server = pss_mib(server_pid)
-    meminfo = Path("/proc/meminfo").read_text().splitlines()
-    available = int(next(line.split()[1] for line in meminfo if line.startswith("MemAvailable:"))) / 1024
-    total = server + sum(pss for pss, _ in kernels)
-    return {"server": server, "kernels": kernels, "total": total, "available": available}
-
-
-async def counts(url: str) -> dict:
-    response = await AsyncHTTPClient().fetch(url.rstrip("/") + SESSIONS_PATH, request_timeout=10)
-    return json.loads(response.body)
-
-
-@dataclass
-class Views:
-    """What a run of page views saw."""
-
-    ready: list[float] = field(default_factory=list)
-    clicks: list[float] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    open: int = 0
-    unclean: list[float] = field(default_factory=list)  # when each tab vanished without unloading
-    replicas: dict[str, int] = field(default_factory=dict)
-
-
-async def view(url: str, unload: bool, views: Views) -> None:
-    """One page view: load, click once, leave."""
-    visitor = Visitor(url + QUERY)
-    views.open += 1
-    try:
-        views.ready.append(await visitor.open())
-        views.clicks.append(await visitor.click(WORDS))
-        views.replicas[visitor.replica] = views.replicas.get(visitor.replica, 0) + 1
-        status = await visitor.close(unload)
-        if unload and status != 204:
-            views.failures.append(f"unload beacon answered {status}")
-    except Exception as error:  # counted and shown, never hidden
-        views.failures.append(f"{type(error).__name__}: {str(error)[:200]}")
-        await visitor.close(False)
-        unload = False
-    finally:
-        views.open -= 1
-        if not unload:
-            views.unclean.append(time.monotonic())
-
-
-async def paced_clicks(visitors: list[Visitor], clicks: int, gap: float = 0.25) -> list[float]:
-    """``clicks`` clicks, one at a time, on visitors taken in random order: each visitor clicks
-    well under the server-side rate limit (2 a second)."""
-    times = []
-    order = [visitors[i % len(visitors)] for i in range(clicks)]
-    random.Random(0).shuffle(order)
-    for visitor in order:
-        times.append(await visitor.click(WORDS))
-        await asyncio.sleep(gap)
-    return times
 
 
 # --- parts --------------------------------------------------------------------------------------

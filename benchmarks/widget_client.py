@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import re
 import time
 import uuid
+from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -209,3 +211,54 @@ class Visitor:
         if self._reader is not None:
             self._reader.cancel()
         return status
+
+
+# --- page views, as benchmarks/capacity.py makes them --------------------------------------------
+
+QUERY = "?words=100&seed=A+neural+network"
+WORDS = 100
+
+
+@dataclass
+class Views:
+    """What a run of page views saw."""
+
+    ready: list[float] = field(default_factory=list)
+    clicks: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    open: int = 0
+    unclean: list[float] = field(default_factory=list)  # when each tab vanished without unloading
+    replicas: dict[str, int] = field(default_factory=dict)
+
+
+async def view(url: str, unload: bool, views: Views) -> None:
+    """One page view: load, click once, leave."""
+    visitor = Visitor(url + QUERY)
+    views.open += 1
+    try:
+        views.ready.append(await visitor.open())
+        views.clicks.append(await visitor.click(WORDS))
+        views.replicas[visitor.replica] = views.replicas.get(visitor.replica, 0) + 1
+        status = await visitor.close(unload)
+        if unload and status != 204:
+            views.failures.append(f"unload beacon answered {status}")
+    except Exception as error:  # counted and shown, never hidden
+        views.failures.append(f"{type(error).__name__}: {str(error)[:200]}")
+        await visitor.close(False)
+        unload = False
+    finally:
+        views.open -= 1
+        if not unload:
+            views.unclean.append(time.monotonic())
+
+
+async def paced_clicks(visitors: list[Visitor], clicks: int, gap: float = 0.25) -> list[float]:
+    """``clicks`` clicks, one at a time, on visitors taken in random order: each visitor clicks
+    well under the server-side rate limit (2 a second)."""
+    times = []
+    order = [visitors[i % len(visitors)] for i in range(clicks)]
+    random.Random(0).shuffle(order)
+    for visitor in order:
+        times.append(await visitor.click(WORDS))
+        await asyncio.sleep(gap)
+    return times
