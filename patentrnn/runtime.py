@@ -77,7 +77,7 @@ class Title:
 class Runtime:
     """Next-word logits from a bundle's weights, one step at a time, in float32.
 
-    Arranged for few numpy calls per step (each costs ~1 us; for the default model
+    Arranged for few numpy calls per step (each costs ~1 us; for neural-network-lstm
     the LSTM's products take ~20 us and the output layer's ~22 us): the gates are
     reordered to input, forget, output, cell and the first three pre-scaled by 0.5,
     so that one ``tanh`` gives all four; biases ride in the products as a row
@@ -253,7 +253,7 @@ class Cursor:
     For a one-layer model, the product that needs only the current ``h`` (recurrent
     kernel and dense layer together) is made once, in ``logits``; ``feed`` then adds
     the new word's row of the input table and runs the cell, in place on buffers.
-    Measured for the default model: ~25 us a word less than ``Runtime.step``. Deeper
+    Measured for neural-network-lstm: ~25 us a word less than ``Runtime.step``. Deeper
     models step with ``Runtime.advance``.
 
     With the runtime's continuous cache (``patentrnn.cache``; ``cache=False``: the network alone),
