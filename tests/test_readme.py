@@ -3,13 +3,14 @@
 The checkout is this working tree's files (what a clone would hold, edits included; nothing git
 ignores: no .venv, no built front end). ``make app`` there creates the virtual environment, installs,
 builds the front end and serves; then the first screen's command must print the output the README
-shows, and every line of "Command line" runs with the installed ``patentrnn``, except the few that
-are covered elsewhere because they need the training extra, write into the shipped cards for minutes,
-or serve (each named below, with the test that runs it).
+shows, the HTTP API's curl example must answer, and every line of "Command line" runs with the
+installed ``patentrnn``, except the few that are covered elsewhere because they need the training
+extra, write into the shipped cards for minutes, or serve (each named below, with the test that runs it).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from voila_server import ROOT, free_port, get, stop
+from voila_server import ROOT, free_port, get, stop, wait_api_ready
 
 pytestmark = pytest.mark.slow
 README = (ROOT / "README.md").read_text()
@@ -77,6 +78,12 @@ def test_the_readmes_commands_work_as_written_in_a_fresh_checkout(tmp_path, data
         printed = run(command, tree, env)
         assert printed.returncode == 0, printed.stderr
         assert printed.stdout.split() == shown.split(), "the first screen's command prints what the README shows"
+
+        wait_api_ready(f"http://127.0.0.1:{port}/")
+        api = next(block for block in blocks("console") if "curl" in block)  # the HTTP API's example
+        command = api.removeprefix("$ ").replace("\\\n", " ").replace("localhost:8866", f"127.0.0.1:{port}")
+        answered = run(command, tree, env)
+        assert answered.returncode == 0 and len(json.loads(answered.stdout)["details"]["tokens"]) == 20, answered
 
         (tree / "abstract.txt").write_text("A bat comprising a handle and a barrel, the barrel made of wood.\n")
         lines = [line for line in blocks("bash")[section_index("Command line")].splitlines() if line.strip()]
