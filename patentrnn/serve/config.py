@@ -16,7 +16,7 @@ from ..settings import BURST_ENV, RATE_ENV
 # a kernel's PSS is 54-56 MiB (RSS ~89 MiB; the rest is shared libraries), the server's 94 MiB.
 # SESSION_MIB leaves ~15% headroom for the runtime's word cache growing with use.
 SESSION_MIB = 64
-RESERVED_MIB = 512  # the server itself (~100 MiB), the preheated pool and the OS
+RESERVED_MIB = 512  # the server itself (~100 MiB), the preheated pool, the API's workers (129 MiB for 2) and the OS
 
 
 def memory_mib() -> int:
