@@ -52,8 +52,8 @@ class Api:
 
     @property
     def default(self) -> str:
-        marked = [row["name"] for row in self.models if row.get("default")]
-        return marked[0] if marked else DEFAULT_MODEL if DEFAULT_MODEL in self.names else self.names[0]
+        """The model a request that names none gets: the page form's (``web.form.Form.set_models``)."""
+        return DEFAULT_MODEL if DEFAULT_MODEL in self.names else self.names[0]
 
     def routes(self) -> list[tuple]:
         from .handlers import HANDLERS

@@ -50,25 +50,14 @@ class Jobs:
 
         result = generator.generate(**request.arguments, originality=request.originality,
                                     on_words=on_words if request.stream else None)  # fmt: skip
-        answer = responses.generate_answer(result, index, request, page)
         if not request.stream:
-            return answer
-        return {"generated_text": answer["generated_text"], "details": _stream_details(result, answer)}
+            return responses.generate_answer(result, index, request, page)
+        full = request.details or request.originality
+        return {"generated_text": responses.generated_text(result, request.return_full_text),
+                "details": responses.stream_details(result, page, full)}  # fmt: skip
 
     def score(self, model: str, text: str, title: str | None, send) -> dict:
         return self.generator(model).score(text, title).to_dict()
 
     def originality(self, model: str, text: str, title: str | None, send) -> dict:
         return dataclasses.asdict(self.generator(model).originality(text))
-
-
-def _stream_details(result, answer: dict) -> dict:
-    """TGI's stream details (finish reason, tokens, seed, input length), with what ``details`` adds."""
-    extra = {key: value for key, value in answer.get("details", {}).items() if key not in ("tokens", "top_tokens")}
-    return {
-        **extra,
-        "finish_reason": "eos_token" if result.ended else "length",
-        "generated_tokens": len(result.generated),
-        "input_length": len(result.seed_words),
-        "seed": result.settings.rng_seed,
-    }

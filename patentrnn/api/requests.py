@@ -14,10 +14,6 @@ from ..parameters import PARAMETERS
 from ..result import MAX_SEED_CHARACTERS, MAX_TITLE_CHARACTERS
 
 MAX_BODY = 16 * 1024  # bytes
-# TGI's parameters that this model does not use. A request that sets one gets 400 with the message
-# huggingface_hub's InferenceClient reads: it drops them, warns its user and asks again.
-UNUSED = ("adapter_id", "best_of", "decoder_input_details", "frequency_penalty", "grammar", "repetition_penalty",
-          "stop", "truncate", "typical_p", "watermark")  # fmt: skip
 IGNORED = ("do_sample",)  # the model always samples, at `temperature`
 FLAGS = ("details", "originality", "return_full_text")
 
@@ -94,7 +90,9 @@ def _parameters(body: dict) -> dict:
     ours = {parameter.api for parameter in PARAMETERS.values()} | {"model", "title", *FLAGS, *IGNORED}
     unused = [name for name, value in parameters.items() if name not in ours and value not in (None, False)]
     unused = [name for name in unused if not (name == "best_of" and parameters[name] == 1)]
-    if unused:  # (InferenceClient reads this message: it asks again without them)
+    # Any other parameter set (TGI's stop, repetition_penalty, ...) is one this model does not use: 400 with
+    # the message huggingface_hub's InferenceClient reads, which drops them, warns its user and asks again.
+    if unused:
         listed = ", ".join(repr(name[:40]) for name in unused[:10])
         raise ApiError(400, "validation", f"The following `model_kwargs` are not used by the model: [{listed}]")
     for name in FLAGS:

@@ -41,16 +41,18 @@ def permalink(result: Generation, page: str) -> str:
     return f"{page}?{Query.from_result(result).to_query_string()}"
 
 
-def details(result: Generation, shaped: list[dict], top_n: int, page: str) -> dict:
-    """TGI's ``details``, and what this model adds: the seed it read, notes, originality, the permalink."""
-    plain = [{key: value for key, value in item.items() if key != "top_tokens"} for item in shaped]
-    answer = {
+def _ending(result: Generation) -> dict:
+    """What TGI's details and its stream's last event both say of a generation."""
+    return {
         "finish_reason": "eos_token" if result.ended else "length",
         "generated_tokens": len(result.generated),
         "seed": result.settings.rng_seed,
-        "prefill": [],
-        "tokens": plain,
-        "top_tokens": [item["top_tokens"] for item in shaped] if top_n else None,
+    }
+
+
+def _about(result: Generation, page: str) -> dict:
+    """What this model adds to TGI's details: the seed it read, notes, originality, the permalink."""
+    answer = {
         "model": result.model,
         "mode": result.mode,
         "seed_text": result.seed_text,
@@ -66,23 +68,33 @@ def details(result: Generation, shaped: list[dict], top_n: int, page: str) -> di
     return answer
 
 
+def details(result: Generation, shaped: list[dict], top_n: int, page: str) -> dict:
+    """TGI's ``details`` (the words as ``shaped`` tokens), and what this model adds."""
+    plain = [{key: value for key, value in item.items() if key != "top_tokens"} for item in shaped]
+    top = [item["top_tokens"] for item in shaped] if top_n else None
+    return {**_ending(result), "prefill": [], "tokens": plain, "top_tokens": top, **_about(result, page)}
+
+
+def stream_details(result: Generation, page: str, full: bool) -> dict:
+    """The stream's last event's ``details``: TGI's, and with ``full`` (details or originality asked for)
+    what this model adds; the words went out one event each."""
+    more = {"prefill": [], **_about(result, page)} if full else {}
+    return {**more, **_ending(result), "input_length": len(result.seed_words)}
+
+
 def generated_text(result: Generation, full: bool) -> str:
     return detokenize([*result.seed_words, *result.generated_words]) if full else result.generated_text
 
 
 def generate_answer(result: Generation, index: dict, request, page: str) -> dict:
     """``POST /v1/generate``'s body."""
-    shaped = tokens(result.generated, index, request.top_n)
     answer = {"generated_text": generated_text(result, request.return_full_text)}
     if request.details or request.originality:
-        answer["details"] = details(result, shaped, request.top_n, page)
+        answer["details"] = details(result, tokens(result.generated, index, request.top_n), request.top_n, page)
     return answer
 
 
-def stream_event(position: int, item: dict, last: dict | None = None) -> dict:
-    """One server-sent event: a word; the last one also carries the text and the details."""
+def stream_event(position: int, item: dict) -> dict:
+    """One server-sent event: a word (the handler adds the text and the details to the last one)."""
     top = item.pop("top_tokens")
-    event = {"index": position + 1, "token": item, "top_tokens": top or None, "generated_text": None, "details": None}
-    if last is not None:
-        event.update(last)
-    return event
+    return {"index": position + 1, "token": item, "top_tokens": top or None, "generated_text": None, "details": None}
