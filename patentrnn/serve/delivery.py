@@ -2,7 +2,7 @@
 
 Voilà as installed sends every static file uncompressed with no cache lifetime, and its page
 names no CSP (benchmarks/network_speed.py measures what that costs a phone). What this adds,
-used by :mod:`patentrnn.serving`:
+used by ``serve.server``:
 
 * **Precompressed static files.** Every compressible file under the page's static roots is
   compressed once (gzip 9 and brotli 11) into a disk cache keyed by its content's sha256,

@@ -218,8 +218,6 @@ class App:
         try:
             prefix, item = branching.choice(view, block, index, word)
         except InputError as error:
-            if str(error) == branching.GONE:
-                log.warning("branch request that matches nothing on the page: %r", (block, index, str(word)[:80]))
             self._message(str(error))
             return
         if not self._allowed():

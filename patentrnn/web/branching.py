@@ -5,12 +5,13 @@ with the same settings and a new rng seed."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 from ..errors import InputError
 from ..result import MAX_SEED_WORDS, Settings
 from .views import View, Word, view_of
 
-GONE = "That choice is no longer on the page."
+log = logging.getLogger(__name__)
 
 
 def choice(view: View, block, index, word) -> tuple[list[Word], Word]:
@@ -23,7 +24,8 @@ def choice(view: View, block, index, word) -> tuple[list[Word], Word]:
         if word not in [name for name, _ in item.alternatives]:
             raise ValueError
     except (TypeError, IndexError, ValueError):
-        raise InputError(GONE) from None
+        log.warning("branch request that matches nothing on the page: %r", (block, index, str(word)[:80]))
+        raise InputError("That choice is no longer on the page.") from None
     prefix = view.blocks[block].context + view.blocks[block].words[:index]
     if len(prefix) + 1 > MAX_SEED_WORDS:
         raise InputError(f"The text is too long to branch: pick a word among its first {MAX_SEED_WORDS}.")
