@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from voila_server import ROOT, free_port, get, stop, wait_api_ready
+from voila_server import ROOT, answers, free_port, stop, wait_api_ready
 
 pytestmark = pytest.mark.slow
 README = (ROOT / "README.md").read_text()
@@ -69,7 +69,7 @@ def test_the_readmes_commands_work_as_written_in_a_fresh_checkout(tmp_path, data
                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 900  # a new venv, the install and the front end's build
-        while not _answers(f"http://127.0.0.1:{port}/voila/static/health.txt"):
+        while not answers(f"http://127.0.0.1:{port}/voila/static/health.txt"):
             assert server.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(1)
 
@@ -105,10 +105,3 @@ def section_index(title: str) -> int:
     """Which ```bash block (counted from the README's first) is the first of section ``title``."""
     start = README.index(f"## {title}\n")
     return README[:start].count("```bash")
-
-
-def _answers(url: str) -> bool:
-    try:
-        return get(url, timeout=2)[0] == 200
-    except OSError:
-        return False

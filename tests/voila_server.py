@@ -163,7 +163,7 @@ def voila_app(
         deadline = time.monotonic() + timeout
         while not (
             (not pool or "is filled" in log_path.read_text())
-            and (notebook or _answers(url.rstrip("/") + HEALTH_PATH))
+            and (notebook or answers(url.rstrip("/") + HEALTH_PATH))
             and "is running at" in log_path.read_text()
         ):
             if process.poll() is not None or time.monotonic() > deadline:
@@ -174,7 +174,8 @@ def voila_app(
         stop(process)
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 now."""
     try:
         return get(url, timeout=1)[0] == 200
     except OSError:

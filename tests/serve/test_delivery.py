@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import brotli
 import pytest
-from voila_server import ROOT, free_port, stop, wait_for
+from voila_server import ROOT, answers, free_port, stop, wait_for
 
 from patentrnn.serve import delivery
 
@@ -216,18 +216,12 @@ def binder(data_dir, tmp_path_factory):
         process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        wait_for(lambda: _answers(url + "api/status"), 60, "Jupyter Server to answer")
+        wait_for(lambda: answers(url + "api/status"), 60, "Jupyter Server to answer")
         yield url + "voila/render/notebooks/app.ipynb"
     finally:
         stop(process)
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.mark.browser

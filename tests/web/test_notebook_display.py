@@ -17,7 +17,7 @@ import time
 import nbformat
 import pytest
 from playwright.sync_api import expect
-from voila_server import ROOT, free_port, get, stop
+from voila_server import ROOT, answers, free_port, stop
 
 import patentrnn
 
@@ -40,10 +40,7 @@ def jupyterlab(directory, data_dir, timeout: float = 120):
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + timeout
-        while True:
-            with contextlib.suppress(OSError):
-                if get(url + "api/status", timeout=2)[0] == 200:
-                    break
+        while not answers(url + "api/status"):
             started = process.poll() is None and time.monotonic() < deadline
             assert started, f"JupyterLab did not start:\n{log.read_text()[-2000:]}"
             time.sleep(0.3)
